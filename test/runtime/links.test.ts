@@ -86,6 +86,10 @@ describe('links', () => {
     await runtime.stop(dead);
     expect(() => runtime.link(a, dead)).toThrow(NoProcError);
     expect(() => runtime.link('nobody', a)).toThrow(NoProcError);
+    // The side that is gone is named, whichever side it is on.
+    expect(() => runtime.link(a, dead)).toThrow(`no process '${dead.id}' is alive`);
+    expect(() => runtime.link('nobody', a)).toThrow("no process 'nobody' is alive");
+    expect(() => runtime.link(a, 'nobody')).toThrow("no process 'nobody' is alive");
     expect(a.alive).toBe(true);
   });
 

@@ -41,9 +41,63 @@ describe('Supervisor', () => {
     expect(runtime.whereis('a')).toBeUndefined();
   });
 
-  it('throws ValidationError when two children share an id', () => {
+  it('throws ValidationError naming the id two children share, and starts neither', () => {
     const runtime = createRuntime();
-    expect(() => Supervisor.start(runtime, { children: [counter('a'), counter('a')] })).toThrow(ValidationError);
+    const start = (): Supervisor => Supervisor.start(runtime, { children: [counter('a'), counter('b'), counter('a')] });
+    expect(start).toThrow(ValidationError);
+    expect(start).toThrow(
+      expect.objectContaining({ message: "two children share the id 'a'", details: { childId: 'a' } }),
+    );
+    expect(runtime.processes()).toEqual([]);
+  });
+
+  it('names what is missing when the options, the children or a child id are not given, and starts nothing', () => {
+    const runtime = createRuntime();
+    const attempts: [unknown, string, object][] = [
+      [undefined, 'Supervisor.start needs an object, got undefined', { got: 'undefined' }],
+      [
+        { name: 'sup' },
+        "supervisor option 'children' must be an array of child specs; got undefined",
+        { option: 'children', expected: 'an array of child specs', got: 'undefined' },
+      ],
+      [
+        { children: [{ start: counter('a').start }] },
+        "child spec option 'id' must be a non-empty string; got undefined",
+        { option: 'id', expected: 'a non-empty string', got: 'undefined' },
+      ],
+      [
+        { children: [{ ...counter('a'), id: '' }] },
+        "child spec '' option 'id' must be a non-empty string; got ''",
+        { option: 'id', got: "''" },
+      ],
+      [{ children: ['a'] }, "child spec needs an object, got 'a'", { got: "'a'" }],
+    ];
+    for (const [options, message, details] of attempts) {
+      const start = (): Supervisor => Supervisor.start(runtime, options as SupervisorOptions);
+      expect(start, message).toThrow(ValidationError);
+      expect(start, message).toThrow(expect.objectContaining({ message, details: expect.objectContaining(details) }));
+    }
+    expect(runtime.processes()).toEqual([]);
+  });
+
+  it('refuses to start on something that is no runtime, naming what it got', () => {
+    for (const [host, got] of [
+      [undefined, 'undefined'],
+      [null, 'null'],
+      [{}, 'object'],
+    ] as const) {
+      const start = (): Supervisor => Supervisor.start(host as never, { children: [counter('a')] });
+      expect(start).toThrow(ValidationError);
+      expect(start).toThrow(
+        expect.objectContaining({
+          message: `a supervisor starts on a Runtime or a ProcessRuntime, got ${got}`,
+          details: { field: 'runtime', got },
+        }),
+      );
+      expect(() => DynamicSupervisor.start(host as never)).toThrow(
+        `a supervisor starts on a Runtime or a ProcessRuntime`,
+      );
+    }
   });
 
   it('throws ChildStartError and stops the children already started when a child fails to start', () => {
