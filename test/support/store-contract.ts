@@ -187,7 +187,11 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
           { operation: 'put', key: 's.a', value: 1, expectedRevision: 0 },
           { operation: 'put', key: 's.a', value: 2, expectedRevision: 0 },
         ]),
-      ).rejects.toBeInstanceOf(ValidationError);
+      ).rejects.toMatchObject({
+        code: 'validation_failed',
+        message: "commit writes store key 's.a' more than once",
+        details: { key: 's.a' },
+      });
       expect(await store.get('s.a')).toBeUndefined();
     });
 

@@ -77,10 +77,16 @@ export function describeDeleteBy(open: () => Promise<Store<unknown>>): void {
       const store = await open();
       const r1 = await store.create('s.a', 1);
       const by = { updatedBy: 42 } as unknown as { updatedBy: string };
+      const refused = {
+        code: 'validation_failed',
+        message: "the updatedBy of a delete of store key 's.a' must be a string, got number",
+        details: { key: 's.a', got: 'number' },
+      };
       await expect(store.delete('s.a', r1, by)).rejects.toBeInstanceOf(ValidationError);
+      await expect(store.delete('s.a', r1, by)).rejects.toMatchObject(refused);
       await expect(
         store.commit([{ operation: 'delete', key: 's.a', expectedRevision: r1, ...by }]),
-      ).rejects.toBeInstanceOf(ValidationError);
+      ).rejects.toMatchObject(refused);
       // Found by an audit: a misspelled option was read as absent, and the marker named nobody.
       await expect(store.delete('s.a', r1, { updatedby: 'ops' } as never)).rejects.toMatchObject({
         code: 'validation_failed',

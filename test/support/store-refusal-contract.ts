@@ -20,6 +20,22 @@ export function describeRefusals(
       await expect(store.get('a..b')).rejects.toBeInstanceOf(ValidationError);
       await expect(store.list('a')).rejects.toBeInstanceOf(ValidationError);
       expect(() => store.watch('a.*.', () => {})).toThrow(ValidationError);
+      // Each refusal names the key or prefix it refused, so a caller can tell which of its keys was wrong.
+      const badKey = {
+        code: 'validation_failed',
+        message: "invalid store key 'bad key': expected [A-Za-z0-9_=/-] tokens joined by dots",
+        details: { key: 'bad key' },
+      };
+      await expect(store.create('bad key', 1)).rejects.toMatchObject(badKey);
+      await expect(store.get('a..b')).rejects.toMatchObject({ details: { key: 'a..b' } });
+      const badPrefix = {
+        code: 'validation_failed',
+        message: "invalid store prefix 'a': expected '' or key tokens ending in '.'",
+        details: { prefix: 'a' },
+      };
+      await expect(store.list('a')).rejects.toMatchObject(badPrefix);
+      expect(() => store.watch('a.*.', () => {})).toThrow(expect.objectContaining({ details: { prefix: 'a.*.' } }));
+      expect(await store.keys('')).toEqual([]);
     });
 
     // Found by a review: a key of 4 KB made the server drop the KV store's connection, everything else on it too.
@@ -96,6 +112,12 @@ export function describeRefusals(
       await store.create('s.a', 1);
       await store.close();
       await expect(store.get('s.a')).rejects.toBeInstanceOf(StoreClosedError);
+      await expect(store.get('s.a')).rejects.toMatchObject({
+        code: 'store_closed',
+        message: 'store is closed (get refused)',
+        details: { operation: 'get' },
+      });
+      await expect(store.commit([])).rejects.toMatchObject({ details: { operation: 'commit' } });
       await expect(store.create('s.b', 1)).rejects.toBeInstanceOf(StoreClosedError);
       await expect(store.update('s.a', 2, 1)).rejects.toBeInstanceOf(StoreClosedError);
       await expect(store.delete('s.a')).rejects.toBeInstanceOf(StoreClosedError);
