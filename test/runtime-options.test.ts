@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CallTimeoutError, Runtime, ValidationError, connect, createLanguageModel } from '../src/index.js';
+import {
+  CallTimeoutError,
+  Runtime,
+  ValidationError,
+  connect,
+  createLanguageModel,
+  createMemoryStore,
+} from '../src/index.js';
 import { OpenAIStub } from './support/openai-stub.js';
 
 const WAIT = 'a number of milliseconds over 0 and at most 2147483647, or Infinity for no limit';
@@ -21,6 +28,18 @@ describe('runtime options', () => {
         message: expect.stringMatching(/^Runtime\.start options must be an object, got (null|a string|an array)$/),
       });
     }
+  });
+
+  it('refuses a store given with nats, saying a node keeps its variables in KV, before connecting', async () => {
+    // No server listens there: a refusal that came after connecting would be a connection error instead.
+    const error = await Runtime.start({ nats: { servers: 'nats://127.0.0.1:1' }, store: createMemoryStore() }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({
+      code: 'validation_failed',
+      message: 'give either nats or store: a NATS node keeps its variables in JetStream KV',
+    });
   });
 
   it('takes a null store or llm as absent, as it reads them', async () => {

@@ -91,6 +91,12 @@ describe('session lifecycle', () => {
     await runtime.stop();
     await expect(session.getVariable('anything')).rejects.toMatchObject({ code: 'session_stopped' });
     await expect(runtime.session('r')).rejects.toThrow('stopped');
+    // A session never opened is refused alike, naming the session asked for.
+    await expect(runtime.session('never')).rejects.toMatchObject({
+      code: 'session_stopped',
+      message: "session 'never' stopped",
+      details: { sessionId: 'never' },
+    });
   });
 
   it('refuses an invalid session id', async () => {
