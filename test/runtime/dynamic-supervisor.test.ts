@@ -235,6 +235,8 @@ describe('DynamicSupervisor', () => {
     const sup = DynamicSupervisor.start(runtime, { name: 'dyn' });
     await sup.stop();
     expect(() => sup.startChild(counter())).toThrow(NoProcError);
+    expect(() => sup.startChild(counter())).toThrow(expect.objectContaining({ code: 'noproc', target: 'dyn' }));
+    expect(() => sup.startChild(counter())).toThrow("no process 'dyn' is alive");
   });
 
   it('throws ChildStartError when the child cannot start, counting nothing', () => {
@@ -242,6 +244,19 @@ describe('DynamicSupervisor', () => {
     const sup = DynamicSupervisor.start(runtime, { maxChildren: 1 });
     runtime.spawn(counterMachine, { name: 'taken' });
     expect(() => sup.startChild(counter('taken'))).toThrow(ChildStartError);
+    // It names the supervisor, and keeps why the child did not start (its name was taken) as the cause.
+    let error: unknown;
+    try {
+      sup.startChild(counter('taken'));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject({
+      code: 'child_start_failed',
+      message: expect.stringMatching(new RegExp(`^supervisor '${sup.label}' could not start child 'dynamic'`)),
+      details: { supervisor: sup.label, childId: 'dynamic' },
+      cause: expect.objectContaining({ code: 'already_exists', id: 'taken' }),
+    });
     expect(sup.count).toBe(0);
     expect(sup.startChild(counter('free')).alive).toBe(true);
   });
