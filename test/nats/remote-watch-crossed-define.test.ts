@@ -10,41 +10,16 @@ import type { VariableEvent } from '../../src/nats/variable-events.js';
 import type { VariableChange } from '../../src/session/session-context.js';
 import type { VariableRecord } from '../../src/variables/types.js';
 import { fakeTransport } from '../support/fake-remote-transport.js';
+import { briefChange, xEvent } from '../support/x-events.js';
 import { integerRecord } from '../support/integer-records.js';
 
 /** The define of x as variable `id`, at store revision `revision`, with value 10. */
-const defined = (id: string, revision: number): VariableEvent => ({
-  sessionId: 's',
-  name: 'x',
-  id,
-  type: 'integer',
-  newValue: 10,
-  version: 1,
-  updatedBy: 'writer',
-  revision,
-});
+const defined = (id: string, revision: number): VariableEvent =>
+  xEvent({ id, newValue: 10, version: 1, updatedBy: 'writer', revision });
 
 /** The delete of variable `id` of x at `version`, after value 10 v - 10, at store revision `revision`. */
-const deleted = (id: string, version: number, revision: number): VariableEvent => ({
-  sessionId: 's',
-  name: 'x',
-  id,
-  type: 'integer',
-  oldValue: (version - 1) * 10,
-  version,
-  updatedBy: 'cleaner',
-  revision,
-  deleted: true,
-});
-
-const brief = (change: VariableChange) => [
-  change.version,
-  change.oldValue,
-  change.newValue,
-  change.updatedBy,
-  change.deleted ?? false,
-  change.gap ?? false,
-];
+const deleted = (id: string, version: number, revision: number): VariableEvent =>
+  xEvent({ id, oldValue: (version - 1) * 10, version, updatedBy: 'cleaner', revision, deleted: true });
 
 /**
  * Reads whose first one (the watch's start) finds `initial`; the ones after it find `later` (x gone, by default), at
@@ -80,7 +55,7 @@ describe('remote watch, a delete that crossed the define of its variable', () =>
     state.answer();
 
     await vi.waitFor(() => expect(changes).toHaveLength(3));
-    expect(changes.map(brief)).toEqual([
+    expect(changes.map(briefChange)).toEqual([
       [2, 10, undefined, 'cleaner', true, false],
       [1, undefined, 10, 'writer', false, false],
       [2, 10, undefined, 'cleaner', true, false],
@@ -105,7 +80,7 @@ describe('remote watch, a delete that crossed the define of its variable', () =>
     state.answer();
 
     await vi.waitFor(() => expect(changes).toHaveLength(2));
-    expect(changes.map(brief)).toEqual([
+    expect(changes.map(briefChange)).toEqual([
       [1, undefined, 10, 'writer', false, false],
       [2, 10, undefined, 'cleaner', true, false],
     ]);
@@ -123,7 +98,7 @@ describe('remote watch, a delete that crossed the define of its variable', () =>
     state.answer();
 
     await vi.waitFor(() => expect(changes).toHaveLength(3));
-    expect(changes.map(brief)).toEqual([
+    expect(changes.map(briefChange)).toEqual([
       [1, undefined, 10, 'writer', false, false],
       [2, 10, undefined, 'cleaner', true, false],
       [1, undefined, 30, null, false, false],
@@ -139,7 +114,7 @@ describe('remote watch, a delete that crossed the define of its variable', () =>
     emit(deleted('x-1', 2, 13));
     emit(deleted('x-2', 2, 15));
     await vi.waitFor(() => expect(changes).toHaveLength(2));
-    expect(changes.map(brief)[1]).toEqual([2, undefined, undefined, 'cleaner', true, true]);
+    expect(changes.map(briefChange)[1]).toEqual([2, undefined, undefined, 'cleaner', true, true]);
     // Its define coming after all is older than what was delivered: dropped, as a late write is.
     emit(defined('x-2', 14));
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -147,6 +122,6 @@ describe('remote watch, a delete that crossed the define of its variable', () =>
     // Defined again after the read: a new variable, its first version delivered as such.
     emit(defined('x-3', 21));
     await vi.waitFor(() => expect(changes).toHaveLength(3));
-    expect(changes.map(brief)[2]).toEqual([1, undefined, 10, 'writer', false, false]);
+    expect(changes.map(briefChange)[2]).toEqual([1, undefined, 10, 'writer', false, false]);
   });
 });

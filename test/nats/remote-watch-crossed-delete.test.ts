@@ -9,42 +9,30 @@ import { watchRemote, type WatchReads } from '../../src/nats/remote-watch.js';
 import type { VariableEvent } from '../../src/nats/variable-events.js';
 import type { VariableChange } from '../../src/session/session-context.js';
 import { fakeTransport } from '../support/fake-remote-transport.js';
+import { briefChange, xEvent } from '../support/x-events.js';
 import { integerRecord } from '../support/integer-records.js';
 
 /** Version v of x (identity x-1) is written at store revision 10 + v, with value 10 v. */
-const written = (version: number): VariableEvent => ({
-  sessionId: 's',
-  name: 'x',
-  id: 'x-1',
-  type: 'integer',
-  oldValue: (version - 1) * 10,
-  newValue: version * 10,
-  version,
-  updatedBy: 'writer',
-  revision: 10 + version,
-});
+const written = (version: number): VariableEvent =>
+  xEvent({
+    id: 'x-1',
+    oldValue: (version - 1) * 10,
+    newValue: version * 10,
+    version,
+    updatedBy: 'writer',
+    revision: 10 + version,
+  });
 
 /** The delete of x at `version`, after the value of the version before it. */
-const deleted = (version: number): VariableEvent => ({
-  sessionId: 's',
-  name: 'x',
-  id: 'x-1',
-  type: 'integer',
-  oldValue: (version - 1) * 10,
-  version,
-  updatedBy: 'cleaner',
-  revision: 10 + version,
-  deleted: true,
-});
-
-const brief = (change: VariableChange) => [
-  change.version,
-  change.oldValue,
-  change.newValue,
-  change.updatedBy,
-  change.deleted ?? false,
-  change.gap ?? false,
-];
+const deleted = (version: number): VariableEvent =>
+  xEvent({
+    id: 'x-1',
+    oldValue: (version - 1) * 10,
+    version,
+    updatedBy: 'cleaner',
+    revision: 10 + version,
+    deleted: true,
+  });
 
 describe('remote watch, a delete that crossed the write before it', () => {
   it('delivers the write and then the delete, unmarked, when the write comes while the watch reads', async () => {
@@ -70,7 +58,7 @@ describe('remote watch, a delete that crossed the write before it', () => {
     answer();
 
     await vi.waitFor(() => expect(changes.at(-1)?.deleted).toBe(true));
-    expect(changes.map(brief)).toEqual([
+    expect(changes.map(briefChange)).toEqual([
       [3, 20, 30, 'writer', false, false],
       [4, 30, undefined, 'cleaner', true, false],
     ]);
@@ -98,7 +86,7 @@ describe('remote watch, a delete that crossed the write before it', () => {
 
     emit(deleted(4));
     await vi.waitFor(() => expect(changes).toHaveLength(1));
-    expect(changes.map(brief)).toEqual([[4, undefined, undefined, 'cleaner', true, true]]);
+    expect(changes.map(briefChange)).toEqual([[4, undefined, undefined, 'cleaner', true, true]]);
     // Defined again: a new variable, its first version delivered as such.
     const { oldValue: _none, ...defined } = written(1);
     emit({ ...defined, id: 'x-2', revision: 15 });
