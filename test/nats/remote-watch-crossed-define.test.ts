@@ -39,6 +39,23 @@ function readsOf(initial: VariableRecord[], later: VariableRecord[] = [], wait =
   return { reads, state };
 }
 
+/**
+ * A watch whose first read found no x: variable x-2's delete (v2) comes first, then, while the watch reads, its
+ * define; `later` is what that read finds. Resolves with the changes delivered once there are `count`.
+ */
+async function crossedWhileReading(later: VariableRecord[], count: number): Promise<VariableChange[]> {
+  const { transport, emit } = fakeTransport();
+  const { reads, state } = readsOf([], later, true);
+  const changes: VariableChange[] = [];
+  await watchRemote(transport, 's', undefined, '*', (each) => changes.push(each), {}, reads);
+  emit(deleted('x-2', 2, 15));
+  await vi.waitFor(() => expect(state.lists).toBe(2));
+  emit(defined('x-2', 14));
+  state.answer();
+  await vi.waitFor(() => expect(changes).toHaveLength(count));
+  return changes;
+}
+
 describe('remote watch, a delete that crossed the define of its variable', () => {
   it('delivers the define and then the delete, unmarked, after the old variable was deleted', async () => {
     const { fake, transport, emit } = fakeTransport();
@@ -69,17 +86,7 @@ describe('remote watch, a delete that crossed the define of its variable', () =>
   });
 
   it('delivers the define and then the delete of a variable its first read did not find', async () => {
-    const { transport, emit } = fakeTransport();
-    const { reads, state } = readsOf([], [], true);
-    const changes: VariableChange[] = [];
-    await watchRemote(transport, 's', undefined, '*', (each) => changes.push(each), {}, reads);
-
-    emit(deleted('x-2', 2, 15));
-    await vi.waitFor(() => expect(state.lists).toBe(2));
-    emit(defined('x-2', 14));
-    state.answer();
-
-    await vi.waitFor(() => expect(changes).toHaveLength(2));
+    const changes = await crossedWhileReading([], 2);
     expect(changes.map(briefChange)).toEqual([
       [1, undefined, 10, 'writer', false, false],
       [2, 10, undefined, 'cleaner', true, false],
@@ -87,17 +94,7 @@ describe('remote watch, a delete that crossed the define of its variable', () =>
   });
 
   it('delivers the crossed pair before a variable defined again since, which the read found', async () => {
-    const { transport, emit } = fakeTransport();
-    const { reads, state } = readsOf([], [integerRecord('x', 1, 30, 'x-3')], true);
-    const changes: VariableChange[] = [];
-    await watchRemote(transport, 's', undefined, '*', (each) => changes.push(each), {}, reads);
-
-    emit(deleted('x-2', 2, 15));
-    await vi.waitFor(() => expect(state.lists).toBe(2));
-    emit(defined('x-2', 14));
-    state.answer();
-
-    await vi.waitFor(() => expect(changes).toHaveLength(3));
+    const changes = await crossedWhileReading([integerRecord('x', 1, 30, 'x-3')], 3);
     expect(changes.map(briefChange)).toEqual([
       [1, undefined, 10, 'writer', false, false],
       [2, 10, undefined, 'cleaner', true, false],

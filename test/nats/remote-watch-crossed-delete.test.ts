@@ -9,19 +9,11 @@ import { watchRemote, type WatchReads } from '../../src/nats/remote-watch.js';
 import type { VariableEvent } from '../../src/nats/variable-events.js';
 import type { VariableChange } from '../../src/session/session-context.js';
 import { fakeTransport } from '../support/fake-remote-transport.js';
-import { briefChange, xEvent } from '../support/x-events.js';
+import { briefChange, xEvent, xWrite } from '../support/x-events.js';
 import { integerRecord } from '../support/integer-records.js';
 
 /** Version v of x (identity x-1) is written at store revision 10 + v, with value 10 v. */
-const written = (version: number): VariableEvent =>
-  xEvent({
-    id: 'x-1',
-    oldValue: (version - 1) * 10,
-    newValue: version * 10,
-    version,
-    updatedBy: 'writer',
-    revision: 10 + version,
-  });
+const written = (version: number): VariableEvent => xWrite(version, 'writer');
 
 /** The delete of x at `version`, after the value of the version before it. */
 const deleted = (version: number): VariableEvent =>

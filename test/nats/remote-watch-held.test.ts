@@ -9,21 +9,13 @@ import type { VariableChange } from '../../src/session/session-context.js';
 import type { VariableHistoryEntry } from '../../src/session/variable-history.js';
 import type { VariableRecord } from '../../src/variables/types.js';
 import { fakeTransport } from '../support/fake-remote-transport.js';
-import { xEvent } from '../support/x-events.js';
+import { xWrite } from '../support/x-events.js';
 import { integerRecord, versionTime } from '../support/integer-records.js';
 
 const record = (version: number): VariableRecord => integerRecord('x', version, version * 10, 'x-1');
 
 /** Version v of x is written at store revision 10 + v. */
-const event = (version: number): VariableEvent =>
-  xEvent({
-    id: 'x-1',
-    oldValue: (version - 1) * 10,
-    newValue: version * 10,
-    version,
-    updatedBy: null,
-    revision: 10 + version,
-  });
+const event = (version: number): VariableEvent => xWrite(version, null);
 
 /** Versions 1..`last` of x, as its history reads. */
 const history = (last: number): VariableHistoryEntry[] =>

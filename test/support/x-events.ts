@@ -11,6 +11,17 @@ export function xEvent(fields: Omit<VariableEvent, 'sessionId' | 'name' | 'type'
   return { sessionId: 's', name: 'x', type: 'integer', ...fields };
 }
 
+/** Version `version` of x (identity `x-1`), value 10 × version, written by `updatedBy` at store revision 10 + version. */
+export const xWrite = (version: number, updatedBy: string | null): VariableEvent =>
+  xEvent({
+    id: 'x-1',
+    oldValue: (version - 1) * 10,
+    newValue: version * 10,
+    version,
+    updatedBy,
+    revision: 10 + version,
+  });
+
 /** A change as the tests compare it: `[version, oldValue, newValue, updatedBy, deleted, gap]`. */
 export const briefChange = (change: VariableChange): unknown[] => [
   change.version,
