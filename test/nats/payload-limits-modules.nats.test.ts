@@ -50,11 +50,20 @@ describe('payload limits', () => {
       expect((refusal as Error).message).toMatch(/^reply to module\.execute of session 'mod' is \d+ bytes/);
       await waitFor(() => events.some((event) => event.type === 'module.failed'), { message: 'module.failed' });
       expect(events.filter((event) => event.type === 'module.result')).toEqual([]);
-      expect(events.find((event) => event.type === 'module.failed')).toMatchObject({
+      type Failed = Extract<ModuleEvent, { type: 'module.failed' }>;
+      const failed = events.find((event) => event.type === 'module.failed') as Failed;
+      expect(failed).toMatchObject({
         sessionId: 'mod',
         moduleId: 'qa',
         error: { code: 'payload_too_large', details: { limit: maxPayload() } },
       });
+      // A subscriber is told which execution's result it was, and that it ran: only its output could not be sent.
+      expect(failed.error.message).toMatch(
+        new RegExp(
+          `^result of execution '${failed.executionId}' of module 'qa' is \\d+ bytes, over the NATS max_payload of ` +
+            `${maxPayload()} bytes; the execution ran, but its output is too large to be published over NATS$`,
+        ),
+      );
 
       stub.fallback = () => text('Answer: short');
       await expect(qa.execute({ question: 'and now?' })).resolves.toMatchObject({ output: { answer: 'short' } });
