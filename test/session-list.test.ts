@@ -8,6 +8,7 @@ import {
   pageFromWire,
   pageOf,
 } from '../src/nats/session-page.js';
+import { validationErrorOf } from './support/validation-error.js';
 
 describe('session-list', () => {
   it('pages a sorted list of ids strictly after `after`, with `next` only when more follow', () => {
@@ -46,6 +47,20 @@ describe('session-list', () => {
     expect(() => listOptionsOf({ cursor: 'x' })).toThrow(
       'sessions.list got unknown field cursor; accepted: after, limit',
     );
+    // A bag that is no object is refused as such, and a cursor of the wrong kind by its field.
+    for (const bag of ['x', null, []]) {
+      expect(
+        validationErrorOf(() => listOptionsOf(bag)),
+        JSON.stringify(bag),
+      ).toMatchObject({
+        message: 'listSessions options must be an object',
+        details: { constraint: 'type' },
+      });
+    }
+    expect(validationErrorOf(() => listOptionsOf({ after: 1 }))).toMatchObject({
+      message: "field 'after' must be a string, got 1",
+      details: { field: 'after', expected: 'a string', got: 'number' },
+    });
   });
 
   it('takes a page from a reply as it came, and refuses a malformed one as an internal error', () => {
