@@ -67,7 +67,8 @@ async function stopClaimed(
     const answer = await stopped;
     if (answer === true) return;
     if (answer === undefined && !(await gone)) {
-      const target = `stop of module '${moduleId}' in session '${sessionId}' on node ${node}`;
+      // Unquoted inside: the message puts the whole target in quotes.
+      const target = `stop of module ${moduleId} in session ${sessionId} on node ${node}`;
       throw new CallTimeoutError(target, control.stopWaitMs, {
         details: { sessionId, moduleId, node, claimRevision: revision },
       });

@@ -95,7 +95,7 @@ describe('stopModule', () => {
 
     expect(error).toBeInstanceOf(CallTimeoutError);
     expect(error).toMatchObject({
-      message: "call to 'stop of module 'm' in session 's1' on node node-b' timed out after 2000 ms",
+      message: "call to 'stop of module m in session s1 on node node-b' timed out after 2000 ms",
       details: { sessionId: 's1', moduleId: 'm', node: 'node-b', claimRevision: claim, timeoutMs: 2000 },
     });
     // Its node may still have it: the claim stays, so that no other node takes the module over meanwhile.
