@@ -3,12 +3,14 @@
  * applied to one session id on three fresh runtimes (embedded on the memory store, the reference; a NATS node's
  * embedded API; the remote client through another node), compared call by call (the value, or the error's class,
  * code, message and details) and, after each call, by what each side shows of the session (its variables, their
- * histories, its export, its modules, what its watch of every variable heard). Only what legitimately differs is
- * normalised (test/support/differential/outcome.ts says what and why); documented or known differences are listed,
- * and counted, in test/support/differential/known.ts. A call answered otherwise is reported and the run goes on; a
+ * histories, its export, its modules, what its watch of every variable heard, and what the `on` listeners of every
+ * module event type and the `onState` listener it attaches to each module handle a call gets heard). Only what
+ * legitimately differs is normalised (test/support/differential/outcome.ts says what and why, and listeners.ts for
+ * what module listeners hear); documented or known differences are listed, and counted, in
+ * test/support/differential/known.ts. A call answered otherwise is reported and the run goes on; a
  * state that differs ends it (what follows would only repeat it).
  *
- * CI runs two fixed seeds of 300 calls (about 7 s). To run other seeds longer (a failure prints its seed and the
+ * CI runs two fixed seeds of 300 calls (about 9 s). To run other seeds longer (a failure prints its seed and the
  * calls that led to it):
  *
  *   FUZZ_SEED=<n>[,<n>...] FUZZ_COUNT=<calls> npx vitest run test/nats/session-differential.nats.test.ts

@@ -33,6 +33,8 @@ export interface SideHandles {
   reopen(): Promise<SessionApi>;
   /** Whether the session handle was stopped since it was opened. */
   stopped?: boolean;
+  /** Attaches the side's module listeners to a handle a call got, `created` with it or not (see listeners.ts). */
+  listen(handle: ModuleApi, created?: boolean): Promise<void>;
 }
 
 /** One call, drawn once and applied to every side. */
@@ -242,7 +244,9 @@ const createModule: Maker = (random) => {
     apply: async (side) => {
       const handle = await side.session.module(id as string, spec as never);
       side.modules.set(id as string, handle);
-      return handleView(handle);
+      const view = handleView(handle);
+      await side.listen(handle, true);
+      return view;
     },
   };
 };
@@ -254,14 +258,21 @@ const getModule: Maker = (random) => {
     apply: async (side) => {
       const handle = await side.session.module(id as string);
       side.modules.set(id as string, handle);
-      return handleView(handle);
+      const view = handleView(handle);
+      await side.listen(handle);
+      return view;
     },
   };
 };
 
 const listModules: Maker = () => ({
   label: 'modules()',
-  apply: async (side) => (await side.session.modules()).map(handleView),
+  apply: async (side) => {
+    const handles = await side.session.modules();
+    const views = handles.map(handleView);
+    for (const handle of handles) await side.listen(handle);
+    return views;
+  },
 });
 
 /** A call on the module handle of `id` got earlier (or another one got earlier, or, where there is none, one got now). */
@@ -275,6 +286,7 @@ function onModule(random: FuzzRandom, call: string, use: (handle: ModuleApi) => 
       if (!handle) {
         handle = await side.session.module(id);
         side.modules.set(id, handle);
+        await side.listen(handle);
       }
       return use(handle);
     },

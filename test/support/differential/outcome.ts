@@ -2,6 +2,8 @@
  * What a call did, in a form that compares across the three sides: the value it resolved to, or what it threw
  * (synchronously or not), with only what legitimately differs between sides normalised. Each normalisation says
  * why; everything else (key sets, `undefined` against absent, `NaN`, `-0`, frozenness, error classes) is compared.
+ * What module listeners hear goes through the same, after the one normalisation of its own (listeners.ts): the
+ * session's life that a remote handle's events name.
  * @module
  */
 

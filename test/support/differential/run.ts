@@ -1,8 +1,9 @@
 /**
  * The differential run: a seeded sequence of calls, each applied to every side in turn and its outcome compared
  * with the reference side's (the first), then each side's visible state (its variables, their histories, its
- * export, its modules, its watch's changes) compared the same way. A call answered otherwise is recorded and the run
- * goes on; a state that differs ends it: the sides' states part there, and what follows would only repeat it.
+ * export, its modules, its watch's changes, what its module listeners heard) compared the same way. A call answered
+ * otherwise is recorded and the run goes on; a state that differs ends it: the sides' states part there, and what
+ * follows would only repeat it.
  * @module
  */
 import { createRandom } from '../wire-fuzz/random.js';
@@ -11,6 +12,7 @@ import { codeOf, IdNumbering, outcomeOf, type Outcome } from './outcome.js';
 import type { Side } from './sides.js';
 import { NAMES } from './values.js';
 import { knownDifference } from './known.js';
+import { heardView } from './listeners.js';
 
 /** Where a side answered otherwise than the reference. */
 export interface Difference {
@@ -32,6 +34,8 @@ export interface DifferentialRun {
   readonly codes: Record<string, number>;
   /** Differences that are documented or known, by why. */
   readonly known: Record<string, number>;
+  /** What the reference side's module listeners heard and was compared, by listener (`module.result`, `state`...). */
+  readonly heard: Record<string, number>;
   readonly elapsedMs: number;
 }
 
@@ -45,6 +49,7 @@ export async function runDifferential(sides: readonly Side[], seed: number, coun
   const differences: Difference[] = [];
   const codes: Record<string, number> = {};
   const known: Record<string, number> = {};
+  const heard: Record<string, number> = {};
   const started = Date.now();
   const trail: string[] = [];
 
@@ -88,21 +93,28 @@ export async function runDifferential(sides: readonly Side[], seed: number, coun
     if (!reference || differences.length >= MAX_DIFFERENCES) {
       if (differences.length >= MAX_DIFFERENCES) break;
       trail.push(`#${step} ${operation.label} → (differs)`);
-      if (!(await compareState(step, sides, compare))) break;
+      if (!(await compareState(step, sides, compare, heard))) break;
       continue;
     }
     const code = `${callName(operation.label)}: ${codeOf(reference) ?? ('ok' in reference ? 'ok' : 'other')}`;
     codes[code] = (codes[code] ?? 0) + 1;
     trail.push(`#${step} ${operation.label} → ${brief(reference)}`);
-    if (!(await compareState(step, sides, compare))) break;
+    if (!(await compareState(step, sides, compare, heard))) break;
   }
-  return { differences, steps: step, codes, known, elapsedMs: Date.now() - started };
+  // What the listeners heard since the last comparison, which no later step compares.
+  if (step === count && step % 5 !== 0) await compareChanges(step, sides, compare, heard);
+  return { differences, steps: step, codes, known, heard, elapsedMs: Date.now() - started };
 }
 
 type Compare = (step: number, label: string, call: (side: Side) => Promise<unknown>) => Promise<Outcome | undefined>;
 
 /** Compares what each side shows of the session after step `step`: every step its variables and modules, more now and then. */
-async function compareState(step: number, sides: readonly Side[], compare: Compare): Promise<boolean> {
+async function compareState(
+  step: number,
+  sides: readonly Side[],
+  compare: Compare,
+  heard: Record<string, number>,
+): Promise<boolean> {
   const reads: [string, (side: Side) => Promise<unknown>][] = [
     ['state listVariables()', (side) => side.session.listVariables()],
     ['state modules()', async (side) => (await side.session.modules()).map(handleView)],
@@ -115,25 +127,37 @@ async function compareState(step: number, sides: readonly Side[], compare: Compa
     reads.push(['state module describe()', (side) => describeModules(side)]);
   }
   for (const [label, read] of reads) if (!(await compare(step, label, read))) return false;
-  if (step % 5 === 4) return compareChanges(step, sides, compare);
+  if (step % 5 === 4) return compareChanges(step, sides, compare, heard);
   return true;
 }
 
-/** How long a side's watch may take to hear what the reference side's heard (a remote one hears events). */
+/** How long a side's watch or module listeners may take to hear what the reference side's did (remote ones: events). */
 const CHANGES_WAIT_MS = 3_000;
 
 /**
- * Compares what each side's watch heard since the last comparison, once every side heard as many changes as the
- * reference side (or the wait is over).
+ * Compares what each side's watch, and its module listeners, heard since the last comparison, once every side heard
+ * as much as the reference side (or the wait is over).
  */
-async function compareChanges(step: number, sides: readonly Side[], compare: Compare): Promise<boolean> {
+async function compareChanges(
+  step: number,
+  sides: readonly Side[],
+  compare: Compare,
+  tally: Record<string, number>,
+): Promise<boolean> {
   const [reference] = sides;
   if (!reference) return true;
   const deadline = Date.now() + CHANGES_WAIT_MS;
-  while (sides.some((side) => side.changes.length < reference.changes.length) && Date.now() < deadline)
-    await new Promise((resolve) => setTimeout(resolve, 10));
+  const behind = (side: Side): boolean =>
+    side.changes.length < reference.changes.length ||
+    side.modulesHeard.heard.length < reference.modulesHeard.heard.length;
+  while (sides.some(behind) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   const alike = await compare(step, 'state changes heard by watchVariables', async (side) => side.changes.splice(0));
-  return alike !== undefined;
+  if (alike === undefined) return false;
+  for (const { listener } of reference.modulesHeard.heard) tally[listener] = (tally[listener] ?? 0) + 1;
+  const heard = await compare(step, 'state events heard by module listeners', async (side) =>
+    heardView(side.modulesHeard.heard.splice(0)),
+  );
+  return heard !== undefined;
 }
 
 /** What each module handle the side holds describes, by id. */

@@ -9,15 +9,18 @@ import { Runtime, createEchoModel } from '../../../src/index.js';
 import type { SessionApi } from '../../../src/session/session-api.js';
 import type { NatsFixture } from '../nats-fixture.js';
 import type { SideHandles } from './operations.js';
+import { listenTo, type HeardLog } from './listeners.js';
 
 /**
- * One side: its handles, what its runtime, node or client told `onError`, and the changes its watch of every
- * variable (`watchVariables('*')`, started with each handle the side opens) heard.
+ * One side: its handles, what its runtime, node or client told `onError`, the changes its watch of every variable
+ * (`watchVariables('*')`, started with each handle the side opens) heard, and what the module listeners it attached
+ * to each module handle a call got heard.
  */
 export interface Side extends SideHandles {
   readonly name: string;
   readonly reports: string[];
   readonly changes: unknown[];
+  readonly modulesHeard: HeardLog;
 }
 
 let started = 0;
@@ -39,7 +42,17 @@ export async function startSides(
       unwatch = await session.watchVariables('*', (change) => void changes.push(change));
       return session;
     };
-    return { name, reports, changes, session: await watched(), modules: new Map(), reopen: watched };
+    const modulesHeard: HeardLog = { heard: [], handles: 0, created: new Map() };
+    return {
+      name,
+      reports,
+      changes,
+      modulesHeard,
+      session: await watched(),
+      modules: new Map(),
+      reopen: watched,
+      listen: (handle, created) => listenTo(modulesHeard, handle, created),
+    };
   };
   const reporter = (reports: string[]) => (error: unknown, where?: string) =>
     void reports.push(`${where ?? ''}: ${String((error as Error)?.stack ?? error)}`);
