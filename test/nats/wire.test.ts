@@ -42,6 +42,40 @@ describe('wire', () => {
     });
   });
 
+  it('says why a body is refused: not JSON, not UTF-8, or JSON that is no object', () => {
+    // A client of its own (not the remote client) meets these first: the message must say what was wrong.
+    const refusal = (bytes: Uint8Array) => {
+      try {
+        decodeRequest(bytes, 100);
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    for (const [bytes, message] of [
+      [enc.encode('{'), /^payload is not valid UTF-8 JSON: .*JSON/],
+      [new Uint8Array([0x7b, 0xff, 0x7d]), /^payload is not valid UTF-8 JSON: .*utf-8/],
+    ] as const) {
+      const error = refusal(bytes);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(error).toMatchObject({ message: expect.stringMatching(message), details: { constraint: 'json' } });
+    }
+    for (const text of ['[]', '1', 'null', '"x"']) {
+      expect(refusal(enc.encode(text)), text).toMatchObject({
+        code: 'validation_failed',
+        message: 'payload must be a JSON object',
+        details: { constraint: 'json' },
+      });
+    }
+  });
+
+  it('reads a service error with no tether body as internal_error naming its code and description', () => {
+    // What a NATS service framework (or a proxy) answers by headers alone: both must reach the caller.
+    const decoded = decodeReply(new Uint8Array(0), 'no handler', '503');
+    expect(decoded).toMatchObject({ ok: false, revision: 0, error: { code: 'internal_error' } });
+    if (!decoded.ok) expect(decoded.error.message).toBe('service error 503: no handler');
+  });
+
   it('reads a reply with no revision, as no node sends one, as a malformed reply rather than a result', () => {
     // Another responder on a tether subject (or a broken proxy) must not pass for a node's answer.
     for (const text of ['{}', '{"result":1}', '[1]', '"x"']) {
