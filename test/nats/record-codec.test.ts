@@ -140,9 +140,24 @@ describe('node record limit', () => {
     expect(() => nodeRecordLimit(connection, 40_000)).toThrow(
       `maxRecordBytes must be a whole number from 1 to ${recordLimitFor(65536)}`,
     );
+    expect(() => nodeRecordLimit(connection, 0)).toThrow(
+      expect.objectContaining({
+        details: { constraint: 'maxRecordBytes', maxRecordBytes: 0, most: recordLimitFor(65536), maxPayload: 65536 },
+      }),
+    );
   });
 
   it('refuses a server whose max_payload leaves no room for a record', () => {
-    expect(() => nodeRecordLimit(connectionWith(4096))).toThrow("the NATS server's max_payload of 4096 bytes");
+    let refusal: unknown;
+    try {
+      nodeRecordLimit(connectionWith(4096));
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(ValidationError);
+    expect(refusal).toMatchObject({
+      message: "the NATS server's max_payload of 4096 bytes is too small for a tether node",
+      details: { constraint: 'maxPayload', maxPayload: 4096 },
+    });
   });
 });

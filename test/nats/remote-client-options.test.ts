@@ -171,6 +171,12 @@ describe('remote client options', () => {
         expect(error, said).toBeInstanceOf(ValidationError);
         expect((error as Error).message, said).toContain(`'${shown}'`);
         expect(`${inspect(error, { depth: 8 })} ${JSON.stringify(error)}`, said).not.toContain(secret);
+        // A nats:// one is refused as no URL, saying what one looks like; another scheme as the scheme refusal above.
+        if (!shown.startsWith('http'))
+          expect(error, said).toMatchObject({
+            message: `servers: '${shown}' is no server URL ([nats://][user:pass@]host[:port])`,
+            details: { field: 'servers', constraint: 'url' },
+          });
       }
     }
   });
