@@ -349,9 +349,8 @@ export class RemoteModuleHandle implements ModuleApi {
   }
 
   /**
-   * Rejects with the error a request of this handle gets when the module (or its session's life) is gone, asked with
-   * a `describe`: the embedded handle finds its module gone before it looks at an execution's signal. Any other
-   * failure (no node answering in {@link GONE_CHECK_MS}, the connection down) leaves the abort to be said.
+   * Rejects with the error a `describe` gets when the module (or its session's life) is gone, as the embedded handle
+   * finds it gone before it looks at a signal; any other failure (no answer in time, no connection) leaves the abort.
    */
   async #sayIfGone(): Promise<void> {
     try {

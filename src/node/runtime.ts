@@ -4,7 +4,7 @@
  * in-memory store and no server.
  * @module
  */
-import type { AnyActorLogic, EventObject, InspectionEvent } from 'xstate';
+import type { AnyActorLogic, EventObject } from 'xstate';
 import { EVERY_SESSION, RuntimeStoppedError, SessionError, ValidationError } from '../errors.js';
 import { kindOf } from '../variables/failure.js';
 import type { ExitReason } from '../runtime/exit-reason.js';
@@ -29,7 +29,6 @@ import type { Store, StoreWatch } from '../store/store.js';
 import { assertSessionId } from '../variables/names.js';
 import { openNatsNode, type NatsNode } from '../nats/nats-node.js';
 import { DEFAULT_UNAVAILABLE_RETRY_MS } from '../nats/retry-unavailable.js';
-import { withPlainSessionSnapshots } from '../nats/inspection.js';
 import { assertOptionKeys } from '../option-keys.js';
 import { SPAWN_KEYS, type FaultSource } from '../runtime/process-runtime-options.js';
 import { answerWithinFor } from '../nats/session-service.js';
@@ -37,6 +36,7 @@ import { listOptionsOf, pageOf, type ListSessionsOptions, type SessionPage } fro
 import type { VariableRecord } from '../variables/types.js';
 import { watchInBatches } from '../store/watch-in-batches.js';
 import { userReporter } from '../runtime/user-callback.js';
+import { bothInspectors } from './both-inspectors.js';
 import { assertRuntimeOptions, type RuntimeOptions } from './runtime-options.js';
 
 /**
@@ -383,25 +383,3 @@ export class Runtime {
 
 /** What the names of a runtime's own processes start with (`tether.session.<id>`, `tether.module.<sid>.<mid>`). */
 const RESERVED_NAME_PREFIX = 'tether.';
-
-/**
- * The user's inspector and the NATS node's, as one (either may be absent). The user's sees every event even if
- * publishing one failed (`report` is told), and what it returns goes back: an async inspector's rejection is reported
- * as its throw is.
- */
-function bothInspectors(
-  user: RuntimeOptions['inspect'],
-  node: ((event: InspectionEvent) => void) | undefined,
-  report: (error: unknown, where: string) => void,
-): ((event: InspectionEvent) => unknown) | undefined {
-  const next = user ? withPlainSessionSnapshots(user) : undefined;
-  if (!next || !node) return next ?? node;
-  return (event: InspectionEvent) => {
-    try {
-      node(event);
-    } catch (error) {
-      report(error, 'inspection');
-    }
-    return next(event);
-  };
-}
