@@ -21,13 +21,10 @@ export class SessionRequests {
 
   /** A request of a variable operation of the session. */
   async variable(operation: VariableOperation, body: object): Promise<unknown> {
-    const { name, names } = body as { name?: unknown; names?: unknown };
-    // A handle that goes on saying its session is gone judges the names first, as the embedded handle of a session
-    // gone does, which the node would have done had the request gone out.
-    this.scope.assertOpen(() => {
-      if (Object.hasOwn(body, 'name')) assertVariableName(name);
-      if (Array.isArray(names)) names.forEach((each) => assertVariableName(each));
-    });
+    // A stopped handle that goes on saying its session is gone judges the names first, as the embedded handle of a
+    // session gone does, which the node would have done had the request gone out (no check built for any other call).
+    this.scope.assertOpen(this.scope.stopped ? () => assertNamesOf(body) : undefined);
+    const { name } = body as { name?: unknown };
     // A name that is no string is refused here with the embedded handle's error (the node would name the request's
     // field instead); a string is the node's to judge, by the same rule.
     if (Object.hasOwn(body, 'name') && typeof name !== 'string') assertVariableName(name);
@@ -90,4 +87,11 @@ export class SessionRequests {
       throw error;
     });
   }
+}
+
+/** Throws the embedded handle's `ValidationError` for a request body's `name` or `names` that is no variable name. */
+function assertNamesOf(body: object): void {
+  const { name, names } = body as { name?: unknown; names?: unknown };
+  if (Object.hasOwn(body, 'name')) assertVariableName(name);
+  if (Array.isArray(names)) names.forEach((each) => assertVariableName(each));
 }
