@@ -2,6 +2,12 @@
  * Reading the fields of a decoded request body, each as the type its endpoint needs. A field that is missing, of
  * the wrong type, or unknown to the operation becomes a `ValidationError` naming the field, before any session is
  * touched, as the embedded API refuses a bad argument.
+ *
+ * An optional field sent as `null` is read as left out ({@link isLeftOut}). Many JSON writers put `null` for an
+ * optional field that has no value (Python's `None`, a Go pointer without `omitempty`, Jackson by default), and the
+ * replies themselves carry `updatedBy: null` and `reason: null`, which a client may send back as it read them.
+ * Protocol Buffers' JSON mapping reads such a `null` the same way. A required field sent as `null` is still refused as
+ * of the wrong kind, and `null` stays a value where a field takes any JSON (`value`, `default`).
  * @module
  */
 import { ValidationError } from '../errors.js';
@@ -10,6 +16,11 @@ import { freezeJson, shownPath } from '../variables/json-value.js';
 import type { JsonValue } from '../variables/types.js';
 import { assertTimerMs } from './timer-ms.js';
 import type { RequestBody } from './wire.js';
+
+/** Whether a request left an optional field out: absent, or sent as `null` (see the module comment). */
+export function isLeftOut(value: unknown): value is undefined | null {
+  return value === undefined || value === null;
+}
 
 /** Refuses fields the operation does not know, as the embedded API refuses unknown options. */
 export function assertFields(body: RequestBody, accepted: readonly string[], operation: string): void {
@@ -51,42 +62,35 @@ export function assertExecutionId(id: string): string {
   });
 }
 
-/** An optional string field (`undefined` when absent). */
+/** An optional string field (`undefined` when left out). */
 export function optionalString(body: RequestBody, field: string): string | undefined {
   const value = body[field];
-  if (value === undefined) return undefined;
+  if (isLeftOut(value)) return undefined;
   if (typeof value !== 'string') throw wrongType(field, 'a string', value);
   return value;
 }
 
-/** An optional whole number of at least `minimum` (`undefined` when absent). */
+/** An optional whole number of at least `minimum` (`undefined` when left out). */
 export function optionalCount(body: RequestBody, field: string, minimum = 0): number | undefined {
   const value = body[field];
-  if (value === undefined) return undefined;
+  if (isLeftOut(value)) return undefined;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < minimum)
     throw wrongType(field, `a whole number ≥ ${minimum}`, value);
   return value;
 }
 
-/** An optional timeout in milliseconds (`undefined` when absent), as {@link assertTimerMs} checks it. */
+/** An optional timeout in milliseconds (`undefined` when left out), as {@link assertTimerMs} checks it. */
 export function optionalTimerMs(body: RequestBody, field: string): number | undefined {
   const value = body[field];
-  if (value === undefined) return undefined;
+  if (isLeftOut(value)) return undefined;
   assertTimerMs(field, value);
   return value;
 }
 
-/** A required positive whole number. */
-export function requireCount(body: RequestBody, field: string): number {
-  const value = optionalCount(body, field);
-  if (value === undefined) throw missing(field);
-  return value;
-}
-
-/** An optional boolean field. */
+/** An optional boolean field (`undefined` when left out). */
 export function optionalBoolean(body: RequestBody, field: string): boolean | undefined {
   const value = body[field];
-  if (value === undefined) return undefined;
+  if (isLeftOut(value)) return undefined;
   if (typeof value !== 'boolean') throw wrongType(field, 'a boolean', value);
   return value;
 }

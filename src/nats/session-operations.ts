@@ -21,6 +21,7 @@ import type { VariableOperation } from './operations.js';
 import { pageRequestOf, type PagedList } from './session-page.js';
 import {
   assertFields,
+  isLeftOut,
   optionalBoolean,
   optionalCount,
   optionalJsonValue,
@@ -100,7 +101,7 @@ export interface DefineFields {
  */
 export function defineFields(body: RequestBody): DefineFields {
   assertVariableFields(body, ['name', 'type', 'value', 'options'], 'define');
-  const options = body.options === undefined ? {} : requireObject(body, 'options');
+  const options = isLeftOut(body.options) ? {} : requireObject(body, 'options');
   return { name: name(body), type: requireString(body, 'type'), value: requirePresent(body, 'value'), options };
 }
 
@@ -156,8 +157,7 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
   async list(session, body, pageBytes) {
     assertVariableFields(body, ['pattern', 'after', 'limit'], 'list');
     // Without `after` or `limit`, the whole list in one reply, as the protocol has always answered it.
-    const request =
-      body.after === undefined && body.limit === undefined ? undefined : pageRequestOf(body, VARIABLE_PAGE);
+    const request = isLeftOut(body.after) && isLeftOut(body.limit) ? undefined : pageRequestOf(body, VARIABLE_PAGE);
     const records = await session.listVariables(optionalString(body, 'pattern') ?? '*');
     if (!request) return records.map(encodeRecord);
     const { after, limit } = request;

@@ -10,10 +10,10 @@
 import { InternalError, ValidationError } from '../errors.js';
 import { assertKindReadable } from '../option-keys.js';
 import { kindOf } from '../variables/failure.js';
-import { assertFields, optionalString } from './request-fields.js';
+import { assertFields, isLeftOut, optionalString } from './request-fields.js';
 import type { RequestBody } from './wire.js';
 
-/** Options of `listSessions` (the request body of `sessions.list`); an option set to `undefined` counts as absent. */
+/** Options of `listSessions` (the request body of `sessions.list`); an option set to `undefined` or `null` counts as absent. */
 export interface ListSessionsOptions {
   /** Only ids after this one, in code-point order; need not be an id that exists. @default from the first */
   readonly after?: string | undefined;
@@ -75,7 +75,7 @@ export function pageRequestOf(body: RequestBody, list: PagedList = SESSIONS_LIST
       { details: { field: 'after', constraint: 'maxLength', limit: MAX_AFTER_LENGTH } },
     );
   const limit = body.limit;
-  if (limit === undefined) return { after, limit: list.defaultLimit };
+  if (isLeftOut(limit)) return { after, limit: list.defaultLimit };
   if (typeof limit === 'number' && Number.isSafeInteger(limit) && limit >= 1 && limit <= MAX_SESSION_PAGE)
     return { after, limit };
   // A number is shown (2.5, 0), anything else named by its kind (a string, null).

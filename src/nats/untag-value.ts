@@ -7,6 +7,7 @@
 import { ValidationError } from '../errors.js';
 import { UnreadablePartError } from '../variables/failure.js';
 import { isPlainObject, shownPath } from '../variables/json-value.js';
+import { isLeftOut } from './request-fields.js';
 import { KEPT_DEPTH, TAGGED_FIELDS, TYPED_ARRAYS } from './tagged-values.js';
 import type { RequestBody } from './wire.js';
 
@@ -45,12 +46,13 @@ function typedItemRefusal(className: string, item: number): string | undefined {
 }
 
 /**
- * The body an operation reads: `body` itself unless it has `"tagged"` (`false` is taken as left out), then a copy
- * with its tagged fields turned back into values (see tagged-values.ts). A malformed tag is a `ValidationError` naming
- * where it is, and so is a number out of a double's range in a value, tagged or not (see {@link overflowRefusal}).
+ * The body an operation reads: `body` itself unless it has `"tagged"` (`false` and `null` are taken as left out),
+ * then a copy with its tagged fields turned back into values (see tagged-values.ts). A malformed tag is a
+ * `ValidationError` naming where it is, and so is a number out of a double's range in a value, tagged or not (see
+ * {@link overflowRefusal}).
  */
 export function untagRequest(body: RequestBody): RequestBody {
-  if (!Object.hasOwn(body, 'tagged')) {
+  if (isLeftOut(body.tagged)) {
     assertFiniteValues(body);
     return body;
   }

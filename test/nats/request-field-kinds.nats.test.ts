@@ -54,7 +54,7 @@ describe('request fields of the wrong kind', () => {
       [op('getMany'), '{}', missing('names')],
       [op('setMany'), '{"values":[["x",2]]}', wrongKind('values', 'an object', 'array')],
       [op('set'), '{"name":"x","value":2,"expectedId":7}', wrongKind('expectedId', 'a string', 'number', '7')],
-      [op('list'), '{"pattern":null}', wrongKind('pattern', 'a string', 'null')],
+      [op('list'), '{"pattern":["x"]}', wrongKind('pattern', 'a string', 'array')],
     ]);
     // Refused before the session was asked: the variable is as it was, and no `y` was defined.
     const list = await rawReply(nc(), op('list'), '{}');

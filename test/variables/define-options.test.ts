@@ -43,7 +43,8 @@ describe('define-options', () => {
   it('refuses options that are not an object', () => {
     expectValidation(() => validateDefineOptions('desc', 't'), 't: options must be an object, got "desc"', 't');
     expectValidation(() => validateDefineOptions([], 't'), 't: options must be an object, got an array');
-    // As every other operation's options, and as the wire refuses `"options": null`.
+    // As every other operation's options. (The wire reads `"options": null` as no options, a JSON writer's way of
+    // leaving an optional field out; an embedded caller who passes `null` has made a mistake.)
     expectValidation(() => validateDefineOptions(null, 't'), 't: options must be an object, got null');
   });
 
