@@ -20,7 +20,15 @@ import { inputProblem } from './program-module.js';
 import { probeInputCheck, type ExecuteInputCheck } from './input-probe.js';
 import type { LanguageModel } from './language-model.js';
 import type { DeltaListener, ModuleTool } from './module-types.js';
-import { bindFrom, construct, constructHeld, readBound, rebind, typeIn } from './module-program-build.js';
+import {
+  bindFrom,
+  checkSelectable,
+  construct,
+  constructHeld,
+  readBound,
+  rebind,
+  typeIn,
+} from './module-program-build.js';
 import { namingModule } from './provider-errors.js';
 import { axServiceOf } from './ax-bridge.js';
 import { thinkingBudgetRefusal } from './thinking-support.js';
@@ -148,15 +156,20 @@ export class ModuleInstance {
 
   /**
    * The registered name of the type `spec` would run in `session` now (its type variable read), without building
-   * its program: what a node that has no process of the module says of it.
+   * its program: what a node that has no process of the module says of it. Refused as a wake would be: a type
+   * variable that is missing, names no type, or names one the spec lacks a need of.
    */
   static async typeOf(
     session: SessionContext,
     spec: ModuleSpec,
     registry: ModuleRegistry = defaultModuleRegistry,
   ): Promise<string> {
-    const read = spec.typeVariable === undefined ? undefined : await session.readVariables([spec.typeVariable]);
-    return typeIn(session, spec, read, registry).entry.name;
+    const variable = spec.typeVariable;
+    const read = variable === undefined ? undefined : await session.readVariables([variable]);
+    const { entry } = typeIn(session, spec, read, registry);
+    // A type it cannot be built as (ReAct without tools) is refused as a wake here would refuse it.
+    if (variable !== undefined) checkSelectable(entry, spec, variable, registry);
+    return entry.name;
   }
 
   /** The registered name of the current program's type. */

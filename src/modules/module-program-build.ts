@@ -129,6 +129,26 @@ const WANTING: Readonly<Record<ModuleNeed, string>> = {
 };
 
 /**
+ * Refuses a type the type variable `variable` names that the spec lacks a need of, with the types the variable can
+ * select instead: what a build of it would refuse, for a node that only says which type the module has.
+ */
+export function checkSelectable(
+  entry: RegisteredModule,
+  spec: NeedsSource,
+  variable: string,
+  registry: ModuleRegistry,
+): void {
+  const need = unmetNeed(entry, spec);
+  if (need === undefined) return;
+  const selectable = registry.selectable(spec);
+  throw new ValidationError(
+    `module type '${entry.name}' held by variable '${variable}' ${WANTING[need]}; ` +
+      `the types it can select: ${selectable.join(', ')}`,
+    { variable, details: { field: need, constraint: 'required', moduleType: entry.name, selectable } },
+  );
+}
+
+/**
  * {@link construct}, for a type the type variable `variable` names: a refusal names the variable too, and a type
  * the spec lacks a need of is refused saying so, with the types the variable can select instead.
  */
@@ -140,15 +160,7 @@ export function constructHeld(
   variable: string,
   registry: ModuleRegistry,
 ): VariableAwareModule {
-  const need = unmetNeed(entry, spec);
-  if (need !== undefined) {
-    const selectable = registry.selectable(spec);
-    throw new ValidationError(
-      `module type '${entry.name}' held by variable '${variable}' ${WANTING[need]}; ` +
-        `the types it can select: ${selectable.join(', ')}`,
-      { variable, details: { field: need, constraint: 'required', moduleType: entry.name, selectable } },
-    );
-  }
+  checkSelectable(entry, spec, variable, registry);
   try {
     return construct(entry, session, spec, llm);
   } catch (error) {

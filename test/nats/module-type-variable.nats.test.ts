@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { UnknownModuleError, createEchoModel } from '../../src/index.js';
-import { useNatsFixture } from '../support/nats-fixture.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+import { rawReply } from '../support/raw-request.js';
 
 const fx = useNatsFixture();
+const nc = usePlainConnection(fx);
 
 /** What a module created over NATS can switch to: no spec sent over NATS has a reward, and this one has no tools. */
 const SELECTABLE = ['Predict', 'ChainOfThought', 'ChainOfThoughtWithHint', 'ProgramOfThought', 'MultiChainComparison'];
@@ -76,5 +78,38 @@ describe('module type variable over NATS', () => {
       details: { ...named, available: SELECTABLE },
     });
     expect(await remote.modules()).toEqual([]);
+  });
+
+  it('is described by a node with no process of it as a wake there would answer: refused for a type it cannot be', async () => {
+    const buckets = fx().buckets();
+    const first = await fx().node(buckets, { llm: createEchoModel() });
+    const raw = (operation: string, body: object) =>
+      rawReply(nc(), `tether.v1.session.unbuilt.${operation}`, JSON.stringify(body));
+    await raw('open', {});
+    await raw('var.define', { name: 'kind', type: 'module', value: 'Predict' });
+    const spec = { typeVariable: 'kind', signature: 'question:string -> answer:string' };
+    expect((await raw('module.qa.create', { spec })).body.result).toMatchObject({ moduleType: 'Predict' });
+    // The node that created it stops: the only node left has no process of the module, and could only wake it.
+    await first.stop();
+    await fx().node(buckets, { llm: createEchoModel() });
+    for (const [type, need] of [
+      ['ReAct', 'tools'],
+      ['BestOfN', 'reward'],
+    ] as const) {
+      await raw('var.set', { name: 'kind', value: type });
+      const executed = await raw('module.qa.execute', { inputs: { question: 'q' } });
+      const described = await raw('module.qa.describe', {});
+      const refusal = {
+        code: 'validation_failed',
+        details: { field: need, constraint: 'required', moduleType: type, selectable: SELECTABLE, variable: 'kind' },
+      };
+      expect(executed.body.error).toMatchObject(refusal);
+      // Not a description of a type no node can run it as: the refusal an execute woken here gets.
+      expect(described.errorCode).toBe('400');
+      expect(described.body.error).toEqual(executed.body.error);
+    }
+    // A type it can be is described again.
+    await raw('var.set', { name: 'kind', value: 'ChainOfThought' });
+    expect((await raw('module.qa.describe', {})).body.result).toMatchObject({ moduleType: 'ChainOfThought' });
   });
 });
