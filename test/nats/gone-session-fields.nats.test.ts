@@ -67,3 +67,50 @@ describe('a raw request bound to a life that ended', () => {
     expect(await reopened.listVariables()).toEqual([]);
   });
 });
+
+/**
+ * Fields the session judges rather than the wire (an empty `updatedBy` or `expectedId`, a lock owner's length, a
+ * rollback's version, a glob's length), each with a bad body and a good one. A raw client of a session never
+ * opened, or of a life that ended, heard `session_not_found` for the bad ones, as if only its session were wrong.
+ */
+const SESSION_JUDGED: readonly (readonly [string, string, object, object])[] = [
+  ['set', 'empty updatedBy', { name: 'x', value: 2, updatedBy: '' }, { name: 'x', value: 2, updatedBy: 'a' }],
+  ['set', 'empty expectedId', { name: 'x', value: 2, expectedId: '' }, { name: 'x', value: 2, expectedId: 'i' }],
+  ['delete', 'empty updatedBy', { name: 'x', updatedBy: '' }, { name: 'x', updatedBy: 'a' }],
+  ['setMany', 'empty updatedBy', { values: { x: 2 }, updatedBy: '' }, { values: { x: 2 }, updatedBy: 'a' }],
+  ['import', 'empty updatedBy', { records: [], updatedBy: '' }, { records: [], updatedBy: 'a' }],
+  ['rollback', 'version 0', { name: 'x', version: 0 }, { name: 'x', version: 1 }],
+  ['rollback', 'empty updatedBy', { name: 'x', version: 1, updatedBy: '' }, { name: 'x', version: 1, updatedBy: 'a' }],
+  ['lock', 'empty owner', { name: 'x', owner: '' }, { name: 'x', owner: 'a' }],
+  ['unlock', 'owner of 257 characters', { name: 'x', owner: 'o'.repeat(257) }, { name: 'x', owner: 'a' }],
+  ['list', 'pattern of 1025 characters', { pattern: '*'.repeat(1025) }, { pattern: '*' }],
+];
+
+describe('a raw request to a session that is not there, with a field the session judges', () => {
+  it.each(SESSION_JUDGED)(
+    '%s with a bad field (%s) is refused as on a live session; a good one hears the session is gone',
+    async (op, _, bad, good) => {
+      await fx().node(fx().buckets());
+      const send = (sid: string, body: object, header?: [string, string]) =>
+        rawReply(nc(), `tether.v1.session.${sid}.var.${op}`, JSON.stringify(body), header);
+      const live = await (await fx().client()).session('live');
+      await live.defineVariable('x', 'integer', 1);
+      const expected = (await send('live', bad)).body.error;
+      expect(expected).toMatchObject({ code: 'validation_failed' });
+
+      const gone = await deletedThroughAnother('gone');
+      const life: [string, string] = ['Tether-Incarnation', gone.incarnation!];
+      for (const [sid, header] of [
+        ['never', undefined],
+        ['gone', undefined],
+        ['gone', life],
+      ] as const) {
+        expect((await send(sid, bad, header)).body.error).toEqual(expected);
+        expect((await send(sid, good, header)).body.error.code).toBe('session_not_found');
+      }
+      // Nothing was written: neither id has a session.
+      const ids = await (await fx().client()).listSessions();
+      expect(ids.ids).toEqual(['live']);
+    },
+  );
+});
