@@ -89,9 +89,10 @@ export { MODULE_OPERATIONS, type ModuleOperation } from './nats/operations.js';
 export {
   subscribeEvents,
   type EventSubscription,
+  type FeedEvent,
   type SubscribeEventsOptions,
-  type TetherEvent,
 } from './nats/event-subscriber.js';
+export type { InspectedEvent, SessionEndEvent, TetherEvent, TetherMessage } from './nats/tether-event.js';
 export type { VariableEvent } from './nats/variable-events.js';
 export type { InspectedSnapshot } from './nats/inspection.js';
 export { createSubjects, type TetherSubjects } from './nats/subjects.js';

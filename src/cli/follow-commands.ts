@@ -6,7 +6,8 @@
  */
 import { InternalError, NatsConnectionError } from '../errors.js';
 import type { InspectedSnapshot } from '../nats/inspection.js';
-import { subscribeEvents, type TetherEvent } from '../nats/event-subscriber.js';
+import { subscribeEvents } from '../nats/event-subscriber.js';
+import type { InspectedEvent, TetherEvent } from '../nats/tether-event.js';
 import { natsLost, natsUnreachable } from './cli-errors.js';
 import { defineCommand, type CliIo, type CommandSpec } from './command.js';
 import {
@@ -44,7 +45,7 @@ async function follow(
   values: { readonly nats?: string; readonly prefix?: string; readonly session?: string },
   io: CliIo,
   path: readonly string[],
-  print: (event: TetherEvent) => void,
+  print: (event: TetherEvent | InspectedEvent) => void,
 ): Promise<void> {
   // Only --session narrows it: TETHER_SESSION is a default for commands that need a session, not a filter.
   const { servers, credentials } = natsTarget(values, io, path);

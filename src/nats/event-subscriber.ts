@@ -19,25 +19,10 @@ import type { ConnectOptions } from './remote-client.js';
 import { createSubjects } from './subjects.js';
 import { callUserCallback, userReporter } from '../runtime/user-callback.js';
 import { printable } from '../printable.js';
+import type { InspectedEvent, TetherEvent } from './tether-event.js';
 import { refusalOf, refusedError } from './permission-refusal.js';
 
 const decoder = new TextDecoder();
-
-/** One event as it arrived. */
-export interface TetherEvent {
-  /** The full subject, e.g. `tether.v1.events.chat-1.var.temperature`. */
-  readonly subject: string;
-  readonly sessionId: string;
-  /**
-   * The kind token after the session: `var`, `module` or `session` (the session ended) for events, `session` or
-   * `module` for snapshots.
-   */
-  readonly kind: string;
-  /** The variable name or module id the event is about (empty for a session's end and a session's snapshot). */
-  readonly name: string;
-  /** The decoded JSON payload (the raw text when it is not JSON). */
-  readonly data: unknown;
-}
 
 /** Options of {@link subscribeEvents}. */
 export interface SubscribeEventsOptions extends Omit<ConnectOptions, 'timeoutMs'> {
@@ -45,10 +30,14 @@ export interface SubscribeEventsOptions extends Omit<ConnectOptions, 'timeoutMs'
   readonly sessionId?: string;
   /**
    * `events`, or `inspect` for the process snapshots of nodes started with `inspect: true`
-   * (each message's `data` is an `InspectedSnapshot`); any other is a `ValidationError`. @default 'events'
+   * (each message's `data` is an `InspectedSnapshot`, see {@link InspectedEvent}); any other is a `ValidationError`.
+   * @default 'events'
    */
   readonly feed?: 'events' | 'inspect';
 }
+
+/** What the listener of `feed` gets: a {@link TetherEvent} of `events`, an {@link InspectedEvent} of `inspect`. */
+export type FeedEvent<F extends 'events' | 'inspect'> = F extends 'inspect' ? InspectedEvent : TetherEvent;
 
 /** A running subscription. */
 export interface EventSubscription {
@@ -70,7 +59,8 @@ const SUBSCRIBE_EVENTS_KEYS = optionKeys<SubscribeEventsOptions>({
 });
 
 /**
- * Subscribes to the events subjects on its own connection; `listener` gets every event, in arrival order.
+ * Subscribes to the events subjects on its own connection; `listener` gets every event, in arrival order, typed by
+ * `feed`: `switch (event.kind)` narrows its `data`.
  * Core NATS: events published while nobody listens are not replayed.
  * @throws {ValidationError} for options that are no object or name an option it does not take, an unknown `feed`,
  * an invalid `sessionId` or `reconnect` policy, a `listener` or `onError` that is no function, before connecting
@@ -81,9 +71,9 @@ const SUBSCRIBE_EVENTS_KEYS = optionKeys<SubscribeEventsOptions>({
  * // ...
  * await events.stop();
  */
-export async function subscribeEvents(
-  options: SubscribeEventsOptions,
-  listener: (event: TetherEvent) => void,
+export async function subscribeEvents<F extends 'events' | 'inspect' = 'events'>(
+  options: SubscribeEventsOptions & { readonly feed?: F },
+  listener: (event: FeedEvent<F>) => void,
 ): Promise<EventSubscription> {
   assertOptionKeys(options, 'subscribeEvents', SUBSCRIBE_EVENTS_KEYS);
   assertConnectionSettings('subscribeEvents', options);
@@ -126,7 +116,8 @@ export async function subscribeEvents(
         data = text;
       }
       callUserCallback(
-        () => listener({ subject: message.subject, sessionId, kind, name: rest.join('.'), data }),
+        // Typed as a node publishes it, unchecked: a tool shows whatever arrives rather than drop it.
+        () => listener({ subject: message.subject, sessionId, kind, name: rest.join('.'), data } as FeedEvent<F>),
         (listenerError) => report(listenerError, `events listener of ${subject}`),
       );
     },
