@@ -3,12 +3,13 @@
  * @module
  */
 export { ProcessRuntime } from './process-runtime.js';
-export type {
-  CallOptions,
-  FaultSource,
-  ProcessRuntimeOptions,
-  SpawnOptions,
-  Target,
+export {
+  MAX_TIMEOUT_MS,
+  type CallOptions,
+  type FaultSource,
+  type ProcessRuntimeOptions,
+  type SpawnOptions,
+  type Target,
 } from './process-runtime-options.js';
 export type { ProcessRef } from './process.js';
 export type { Demonitor, DownNotice, MonitorTarget } from './monitors.js';

@@ -83,7 +83,10 @@ export const SPAWN_KEYS = optionKeys<SpawnOptions>({
   trapExit: true,
 });
 
-/** The longest finite call timeout: Node's timers cannot count further (2^31 - 1 ms, about 24.8 days). */
+/**
+ * The longest finite wait Tether takes (a call's `timeout`, a process's `hibernateAfter`, a provider's `timeoutMs`):
+ * Node's timers cannot count further (2^31 - 1 ms, about 24.8 days).
+ */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /** Options for {@link ProcessRuntime.call}. */

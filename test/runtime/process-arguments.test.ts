@@ -4,6 +4,7 @@ import { useProcessRuntimes } from '../support/process-runtimes.js';
 import { NoProcError, ValidationError, errorToJSON } from '../../src/errors.js';
 import type { DownNotice, ExitReason, MonitorTarget, ProcessRef } from '../../src/runtime/index.js';
 import { waitFor } from '../support/wait-for.js';
+import { MAX_TIMEOUT_MS } from '../../src/index.js';
 import { counterMachine } from './fixtures.js';
 
 const createRuntime = useProcessRuntimes();
@@ -211,6 +212,18 @@ describe('process-arguments', () => {
       expect(ref.getSnapshot().context.count).toBe(0);
       // No options at all, even null ones, means the default timeout rather than a synchronous TypeError.
       await expect(runtime.call(ref, { type: 'get' }, null as never)).resolves.toBe(0);
+    });
+
+    it('takes up to MAX_TIMEOUT_MS, the bound its docs link to, exported for a caller to clamp to', async () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine, { name: 'bounded' });
+      expect(MAX_TIMEOUT_MS).toBe(2 ** 31 - 1);
+      await expect(runtime.call(ref, { type: 'get' }, { timeout: MAX_TIMEOUT_MS })).resolves.toBe(0);
+      const error = await runtime.call(ref, { type: 'get' }, { timeout: MAX_TIMEOUT_MS + 1 }).catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'validation_failed',
+        message: expect.stringContaining(`${MAX_TIMEOUT_MS} ms`),
+      });
     });
   });
 });
