@@ -21,7 +21,7 @@ export interface RemoteExecuteOptions {
    * refused as an embedded handle's: over 0 and at most 2^31-1 ms, a fraction rounded up to a whole millisecond (the
    * wire takes integers), or `Infinity` for no limit, which is sent as the longest wait the wire takes, 2^31-1 ms
    * (about 24.8 days). Without it the node's own `executionTimeoutMs` applies, and the client waits for its answer as
-   * long as for {@link DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS}: give one for a node that allows more.
+   * long as for 120_000 ms, the nodes' default: give one for a node that allows more.
    * @default the node's `executionTimeoutMs` (120_000 unless the node sets another)
    */
   readonly timeoutMs?: number;

@@ -17,7 +17,7 @@ import type { RequestBody } from './wire.js';
 export interface ListSessionsOptions {
   /** Only ids after this one, in code-point order; need not be an id that exists. @default from the first */
   readonly after?: string | undefined;
-  /** At most this many ids, 1 to {@link MAX_SESSION_PAGE}. @default {@link DEFAULT_SESSION_PAGE} */
+  /** At most this many ids, a whole number from 1 to 5000. @default 1000 */
   readonly limit?: number | undefined;
 }
 

@@ -123,8 +123,8 @@ export interface TetherSubjects {
   /** Every module's forward subjects: `<prefix>.v1.forward.*.module.*.*` */
   allModuleForwards(): string;
   /**
-   * `<prefix>.v1.node.<nodeId>.<sid>.module.<mid>.outcome`: heard by the node `nodeId`, or by every node for
-   * {@link ALL_NODES} (see execution-replies.ts).
+   * `<prefix>.v1.node.<nodeId>.<sid>.module.<mid>.outcome`: heard by the node `nodeId`, or by every node for `all`
+   * (no node is called so: node ids are 22-character NUIDs; see execution-replies.ts).
    */
   executionOutcome(nodeId: string, sessionId: string, moduleId: string): string;
   /** What the node `nodeId` subscribes to for the outcomes it is asked for: `<prefix>.v1.node.<nodeId>.*.module.*.outcome` */
