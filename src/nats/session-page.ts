@@ -13,7 +13,10 @@ import { kindOf } from '../variables/failure.js';
 import { assertFields, isLeftOut, optionalString } from './request-fields.js';
 import type { RequestBody } from './wire.js';
 
-/** Options of `listSessions` (the request body of `sessions.list`); an option set to `undefined` or `null` counts as absent. */
+/**
+ * Options of `listSessions` (the request body of `sessions.list`); an option set to `undefined` or `null` counts as
+ * absent.
+ */
 export interface ListSessionsOptions {
   /** Only ids after this one, in code-point order; need not be an id that exists. @default from the first */
   readonly after?: string | undefined;
