@@ -25,8 +25,10 @@ export interface NatsNodeOptions {
   /** Subject prefix; the buckets left unnamed are named after it. @default 'tether' */
   readonly prefix?: string;
   /**
-   * The queue group the service's endpoints join; nodes sharing it share the load. It and the bucket names take
-   * 1 to 252 letters, digits, `_` and `-` (anything else is a `ValidationError` before the node connects).
+   * The queue group the service's endpoints join; nodes sharing it share the load. Every node of one prefix must
+   * share it: NATS hands each request to one member of every group, so nodes in two groups would each run it. It and
+   * the bucket names take 1 to 252 letters, digits, `_` and `-` (anything else is a `ValidationError` before the node
+   * connects).
    * @default 'tether'
    */
   readonly queue?: string;
