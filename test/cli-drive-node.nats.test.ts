@@ -27,6 +27,8 @@ describe('cli', () => {
       'var delete',
       'var history',
       'var lock',
+      'var export',
+      'var import',
       'var unlock',
       'session delete',
       'module create',

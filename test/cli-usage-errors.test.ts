@@ -30,7 +30,7 @@ describe('cli', () => {
       [['hlep'], "tether: usage: unknown command 'hlep': did you mean 'help'? (see: tether --help)"],
       [
         ['var'],
-        "tether: usage: 'var' needs a command: define, get, set, delete, list, history, watch, lock, unlock (see: tether var --help)",
+        "tether: usage: 'var' needs a command: define, get, set, delete, list, history, watch, lock, unlock, export, import (see: tether var --help)",
       ],
       [['module'], "tether: usage: 'module' needs a command: create, call, list, stop (see: tether module --help)"],
       [

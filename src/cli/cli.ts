@@ -16,11 +16,13 @@ import { MODULE_COMMANDS } from './module-commands.js';
 import { SERVE_COMMANDS } from './serve-command.js';
 import { SESSION_COMMANDS } from './session-commands.js';
 import { VAR_COMMANDS } from './var-commands.js';
+import { VAR_TRANSFER_COMMANDS } from './var-transfer-commands.js';
 
 /** Every command, in the order `tether --help` lists them. */
 export const COMMANDS: readonly CommandSpec[] = [
   ...SERVE_COMMANDS,
   ...VAR_COMMANDS,
+  ...VAR_TRANSFER_COMMANDS,
   ...SESSION_COMMANDS,
   ...MODULE_COMMANDS,
   ...FOLLOW_COMMANDS,

@@ -1,6 +1,6 @@
 /**
  * `tether var define|get|set|delete|list|history|watch|lock|unlock`: a session's variables from the command line,
- * through any node.
+ * through any node (`var export|import` are in var-transfer-commands.ts).
  * @module
  */
 import { SessionError } from '../errors.js';
