@@ -7,7 +7,7 @@
  * @module
  */
 import { ErrorCode, NatsError, type NatsConnection } from 'nats';
-import { InternalError, NatsConnectionError } from '../errors.js';
+import { CallTimeoutError, InternalError, NatsConnectionError } from '../errors.js';
 import { SerialTasks } from '../session/serial-tasks.js';
 import { ClientRevisions } from './client-revisions.js';
 import { connectionBack, createConnectionLink, type ConnectionLink } from './connection-link.js';
@@ -261,6 +261,7 @@ export class RemoteTransport {
    * connection is down, once it is back and nats.js has subscribed again, within this client's timeout, as a request
    * made then is sent once it is back. `what` names what waits, for the error.
    * @throws {NatsConnectionError} (`disconnected`) naming `what` when the connection is still down at the timeout
+   * @throws {CallTimeoutError} naming `what` when the server, reached, does not answer the flush by the timeout
    */
   async subscribed(what: string): Promise<void> {
     const deadline = performance.now() + this.timeoutMs;
@@ -275,7 +276,8 @@ export class RemoteTransport {
           { details: { timeoutMs: this.timeoutMs } },
         );
       try {
-        return await this.connection.flush();
+        // A frozen server (or a half-open connection) never answers a flush while nothing tells of an outage.
+        return await flushWithin(this.connection, left, what, this.timeoutMs);
       } catch (error) {
         // nats.js fails a flush under way at each dial while the connection is down: the next round waits for it. Its
         // status may reach the link just after: a short pause keeps that round from spinning.
@@ -365,5 +367,18 @@ export class RemoteTransport {
     this.#served = true;
     // A reply kept by the node and sent again is read as the one it replaces: revisions, result or typed error.
     return this.#revisions.decode(outcome.reply, sent).result;
+  }
+}
+
+/** The connection's flush, or `CallTimeoutError` naming `what` once `ms` pass without the server's answer. */
+async function flushWithin(connection: NatsConnection, ms: number, what: string, timeoutMs: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CallTimeoutError(what, timeoutMs)), Math.ceil(ms));
+  });
+  try {
+    await Promise.race([connection.flush(), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -62,3 +62,38 @@ describe('a NATS server frozen during an execution', () => {
     expect(await executing).toMatchObject({ moduleId: 'qa', output: { answer: 'held, then run' } });
   }, 60_000);
 });
+
+describe('a NATS server frozen while a remote watch starts', () => {
+  // Found by the leak audit: the watch's flush had no deadline, so watchVariables hung for as long as the server was
+  // frozen, whatever the client's timeoutMs, and the watch's subscription was made once it thawed, with no caller.
+  it("rejects within the client's timeout with call_timeout, and leaves no subscription once the server is back", async () => {
+    const server = await startNatsServer({ monitor: true });
+    onTestFinished(() => server.stop());
+    const node = await Runtime.start({ onError: () => {}, llm: llm(), nats: { servers: server.url } });
+    onTestFinished(() => node.stop());
+    const client = await connect({ servers: server.url, name: 'frozen-watch', timeoutMs: 300, onError: () => {} });
+    onTestFinished(() => client.close());
+    const session = await client.session('frozen-watch');
+    const clientSubscriptions = async (): Promise<number> => {
+      const connz = (await (await fetch(`${server.monitorUrl!}/connz`)).json()) as {
+        connections: { name?: string; subscriptions: number }[];
+      };
+      return connz.connections.find((connection) => connection.name === 'frozen-watch')!.subscriptions;
+    };
+    const before = await clientSubscriptions();
+
+    server.signal!('SIGSTOP');
+    const watching = session
+      .watchVariables('*', () => {})
+      .then(
+        (unwatch) => unwatch,
+        (error: unknown) => error,
+      );
+    const settled = await Promise.race([watching, sleep(3_000).then(() => 'still waiting')]);
+    server.signal!('SIGCONT');
+    expect(settled).toMatchObject({ code: 'call_timeout', timeoutMs: 300 });
+    expect((settled as Error).message).toContain("watch of '*' in session 'frozen-watch'");
+    await client.session('frozen-watch').then((again) => again.getVariables([]));
+    expect(await clientSubscriptions()).toBe(before);
+  }, 30_000);
+});
