@@ -38,6 +38,14 @@ export function labelOf(target: unknown): string {
  * restarted worker held the name, and a caller that kept the old handle could not tell why.
  */
 export function noProcOf(target: unknown): NoProcError {
+  if (isActor(target)) {
+    // An actor's id is its process's name or pid, so "no process 'counter' is alive" was said of a live process.
+    const error = new NoProcError(labelOf(target));
+    error.message =
+      `'${labelOf(target)}' is an XState actor, not a process handle: pass the handle spawn returned ` +
+      `or the process's name`;
+    return error;
+  }
   const exited = isRef(target) && target.name !== undefined ? target.exitReason : undefined;
   if (!isRef(target) || exited === undefined) return new NoProcError(labelOf(target));
   const error = new NoProcError(labelOf(target), { details: { processId: target.id } });
@@ -45,6 +53,19 @@ export function noProcOf(target: unknown): NoProcError {
     `process '${target.name}' (${target.id}) exited (${formatExitReason(exited)}): ` +
     `a handle stands for that process alone, not for a later one under its name`;
   return error;
+}
+
+/**
+ * Whether `value` is an XState actor (a process's `actor`, or `self` inside its machine) rather than a process handle:
+ * it has the handle's `id` but answers to no process. Never throws.
+ */
+function isActor(value: unknown): boolean {
+  try {
+    const { send, sessionId } = value as { send?: unknown; sessionId?: unknown };
+    return isRef(value) && typeof send === 'function' && typeof sessionId === 'string';
+  } catch {
+    return false;
+  }
 }
 
 /** The registered name of a target, if it has one. */
