@@ -26,7 +26,12 @@ export type StubReply =
       readonly headers?: Readonly<Record<string, string>>;
     }
   /** A body sent as it is, with status 200 unless given: what a proxy in front of the provider may answer. */
-  | { readonly kind: 'raw'; readonly body: string; readonly status?: number; readonly contentType?: string };
+  | { readonly kind: 'raw'; readonly body: string; readonly status?: number; readonly contentType?: string }
+  /**
+   * The connection dropped (reset): before any answer, or, given `partial`, after a 200 event stream sent that much of
+   * itself, as a provider that fails mid-answer.
+   */
+  | { readonly kind: 'reset'; readonly partial?: string };
 
 /** A request as the stub received it. */
 export interface RecordedRequest {
@@ -119,6 +124,11 @@ export class OpenAIStub {
     return this;
   }
 
+  /** Drops the replies still scripted: a request a test aborted before it was answered leaves its reply queued. */
+  forgetReplies(): void {
+    this.#queue.length = 0;
+  }
+
   /** The chat-completion requests only (Ax may probe nothing else, but be explicit). */
   get chatRequests(): RecordedRequest[] {
     return this.requests.filter((r) => r.path.endsWith('/chat/completions'));
@@ -154,6 +164,14 @@ export class OpenAIStub {
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     if (res.destroyed) return;
     const reply = this.#queue.shift() ?? this.fallback(request);
+    if (reply.kind === 'reset') {
+      if (reply.partial === undefined) return void res.socket?.resetAndDestroy();
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      res.write(reply.partial);
+      // Once the part is on its way, so the client reads it before the connection drops.
+      setTimeout(() => res.socket?.resetAndDestroy(), 20);
+      return;
+    }
     if (reply.kind === 'raw') {
       res.writeHead(reply.status ?? 200, { 'content-type': reply.contentType ?? 'text/html' });
       res.end(reply.body);
@@ -230,7 +248,7 @@ function choiceCount(n: unknown): number {
 }
 
 /**
- * One stub for a test file: started before its tests, emptied (requests, delay, fallback, hold) after each, closed after all.
+ * One stub for a test file: started before its tests, emptied (requests, replies, delay, fallback, hold) after each, closed after all.
  * Returns the stub and a language model that talks to it through the real Ax OpenAI provider; give each node its
  * own API `key` to tell from a request's `authorization` header which node sent it.
  */
@@ -242,6 +260,7 @@ export function useOpenAIStub(): { stub: () => OpenAIStub; llm: (key?: string) =
   afterEach(() => {
     if (!stub) return;
     stub.requests.length = 0;
+    stub.forgetReplies();
     stub.delayMs = 0;
     stub.fallback = DEFAULT_FALLBACK;
     stub.release();
