@@ -248,9 +248,9 @@ function choiceCount(n: unknown): number {
 }
 
 /**
- * One stub for a test file: started before its tests, emptied (requests, replies, delay, fallback, hold) after each, closed after all.
- * Returns the stub and a language model that talks to it through the real Ax OpenAI provider; give each node its
- * own API `key` to tell from a request's `authorization` header which node sent it.
+ * One stub for a test file: started before its tests, emptied (requests, replies, delay, fallback, hold) after each,
+ * closed after all. Returns the stub and a language model that talks to it through the real Ax OpenAI provider; give
+ * each node its own API `key` to tell from a request's `authorization` header which node sent it.
  */
 export function useOpenAIStub(): { stub: () => OpenAIStub; llm: (key?: string) => LanguageModel } {
   let stub: OpenAIStub | undefined;
