@@ -47,7 +47,10 @@ function answer<T>(work: () => Promise<T>, done: (value: T) => void, failed: (er
  * abort its request; an aborted execution's late answer is not sent.
  */
 function moduleRunner(instances: ModuleInstances) {
-  return fromCallback<RunnerCommand, RunnerInput>(({ input, sendBack, receive }) => {
+  return fromCallback<RunnerCommand, RunnerInput>(({ input, sendBack: sendToProcess, receive }) => {
+    // Each answer frozen: an inspector is shown it before the process reads it, and one that put a masked copy of a
+    // result on it handed the caller the mask.
+    const sendBack = (event: RunnerEvent): void => sendToProcess(Object.freeze(event));
     let inFlight: { run: number; controller: AbortController } | undefined;
 
     const execute = (run: number, inputs: Readonly<Record<string, unknown>>): void => {

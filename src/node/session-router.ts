@@ -71,7 +71,7 @@ export class SessionRouter {
     // Another embedded runtime sharing the store wrote it: a use of the session, which must not expire here and purge
     // what that runtime is writing. A NATS node counts only its own uses: each node stamps the session's record.
     if (this.deps.embedded()) this.deps.used(id);
-    // Frozen: an inspector is shown the event before the process applies it (frozen-writes.ts).
-    actor.send({ type: 'store.changed', changes: frozenChanges(variables) });
+    // Frozen, the event as its list: an inspector is shown it before the process applies it (frozen-writes.ts).
+    actor.send(Object.freeze({ type: 'store.changed', changes: frozenChanges(variables) }));
   }
 }

@@ -241,7 +241,8 @@ export function shown(value: unknown): string {
  * fields are copied; an event of a class of the caller's also has fields its prototypes give (getters, or fields
  * of a prototype object), which a copy of own fields would lose: they are read on the event itself (a getter may
  * read the class's private fields) and copied as values, so the object serializes whole. A field whose getter
- * throws is left out. `type` is the value the check read.
+ * throws is left out. `type` is the value the check read. Frozen: XState shows an inspector the very event the
+ * process then reads, and one that renamed its `callId` for display would leave the caller waiting for a reply.
  */
 export function withCallId(event: AnyEventObject, callId: string | undefined): AnyEventObject {
   const fields: Record<string, unknown> = { ...event };
@@ -263,5 +264,5 @@ export function withCallId(event: AnyEventObject, callId: string | undefined): A
   fields.type = event.type;
   if (callId === undefined) delete fields.callId;
   else fields.callId = callId;
-  return fields as AnyEventObject;
+  return Object.freeze(fields) as AnyEventObject;
 }

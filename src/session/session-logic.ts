@@ -44,9 +44,13 @@ interface Sender {
   getSnapshot(): { status: string };
 }
 
-/** Sends only while the process is alive: a store answer can outlive a stopped session. */
+/**
+ * Sends only while the process is alive: a store answer can outlive a stopped session. The event frozen, as its lists
+ * are: an inspector is shown it before the process applies it, and one that put a masked copy of its list on it made
+ * the process hold the mask (frozen-writes.ts).
+ */
 function sendIfAlive(self: Sender, event: SessionMachineEvent): void {
-  if (self.getSnapshot().status === 'active') self.send(event);
+  if (self.getSnapshot().status === 'active') self.send(Object.freeze(event));
 }
 
 /** After a conflict, the store's current state of each key, as changes to fold in. */
