@@ -76,6 +76,20 @@ describe('the events Tether sends its processes, under an inspector that edits t
     expect(refused).toEqual(['execute', 'execution.done']);
   });
 
+  it("ends a deleted session as deleted when the inspector rewrites the end's reason", async () => {
+    const { inspect, refused } = masking({
+      'session.end': (event) => {
+        event.reason = 'expired';
+      },
+    });
+    runtime = await Runtime.start({ inspect });
+    const session = await runtime.session('masked-end');
+    await session.defineVariable('t', 'float', 0.1);
+    await session.delete();
+    await expect(session.getVariable('t')).rejects.toMatchObject({ code: 'session_not_found' });
+    expect(refused).toEqual(['session.end']);
+  });
+
   it('answers a call to a process whose inspector renames the callId it is shown', async () => {
     const { inspect } = masking({
       increment: (event) => {

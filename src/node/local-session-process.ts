@@ -86,7 +86,7 @@ export class LocalSessionProcess implements SessionProcess {
     if (!process?.alive || !queued()) return false;
     // Handled at once (a cast is delivered synchronously to an actor that is not busy, as this one is not now); the
     // machine keeps a write that has started.
-    this.processes.cast(process, { type: 'write.withdraw', request });
+    this.processes.cast(process, Object.freeze({ type: 'write.withdraw', request }));
     return !queued();
   }
 

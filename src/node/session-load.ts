@@ -41,7 +41,7 @@ export function whenLoaded(
     });
     if (current && incarnation === undefined) {
       // Nothing of it is left: the process ends as deleted, and takes what this node had of it along.
-      process.actor.send({ type: 'session.end', reason: 'deleted' });
+      process.actor.send(Object.freeze({ type: 'session.end', reason: 'deleted' }));
       throw new SessionError('session_not_found', id);
     }
     return loaded(incarnation);

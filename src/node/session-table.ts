@@ -212,7 +212,8 @@ export class SessionTable {
     const had = process !== undefined || this.deps.modules.hasSession(id) || this.deps.watchers.watches(id);
     const done = (async () => {
       if (process) {
-        process.actor.send({ type: 'session.end', reason });
+        // Frozen: an inspector is shown it before the process reads it, and one that rewrote its reason ended it so.
+        process.actor.send(Object.freeze({ type: 'session.end', reason }));
         await process.exited;
       }
       // What a hibernated session leaves here: its modules and its watchers.
