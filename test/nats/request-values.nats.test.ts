@@ -122,19 +122,21 @@ describe('request values', () => {
   });
 
   // Found by a wire audit: "tagged": false (a Go struct's zero value, a Python default) was refused, where every
-  // other boolean field of a request takes false as left out.
-  it('takes "tagged": false as left out, and refuses any other value but true, writing nothing', async () => {
+  // other boolean field of a request takes false as left out. `null` is left out too, as in any optional field.
+  it('takes "tagged": false or null as left out, and refuses any other value but true, writing nothing', async () => {
     await fx().node(fx().buckets());
     await raw('plain', 'open', '');
     await raw('plain', 'var.define', '{"name":"n","type":"integer","value":1,"tagged":false}');
     const set = await raw('plain', 'var.set', '{"name":"n","value":2,"tagged":false}');
     expect(set.body.error).toBeUndefined();
-    expect((await raw('plain', 'var.get', '{"name":"n"}')).body.result.value).toBe(2);
-    for (const tagged of ['null', '"true"', '1']) {
+    const setAgain = await raw('plain', 'var.set', '{"name":"n","value":2,"tagged":null}');
+    expect(setAgain.body.error).toBeUndefined();
+    expect((await raw('plain', 'var.get', '{"name":"n"}')).body.result).toMatchObject({ value: 2, version: 3 });
+    for (const tagged of ['"true"', '1']) {
       const refused = await raw('plain', 'var.set', `{"name":"n","value":3,"tagged":${tagged}}`);
       expect(refused.body.error, tagged).toMatchObject({ code: 'validation_failed', details: { field: 'tagged' } });
       expect(refused.body.error.message, tagged).toBe("field 'tagged' must be true or false when present");
     }
-    expect((await raw('plain', 'var.get', '{"name":"n"}')).body.result.value).toBe(2);
+    expect((await raw('plain', 'var.get', '{"name":"n"}')).body.result).toMatchObject({ value: 2, version: 3 });
   });
 });
