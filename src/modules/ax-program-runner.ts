@@ -34,6 +34,7 @@ import {
 } from './module-types.js';
 import { missingFieldsError, toTetherError } from './provider-errors.js';
 import { withoutKey } from './hidden-key.js';
+import { dateOutputFields, withOutputDates, type DateField } from './structured-dates.js';
 import { pickByMajority } from './pick-by-majority.js';
 import { assertModuleToolNames } from './tool-name.js';
 import { type ProgramParameter, checkProgramSettings, checkSetting } from './setting-limits.js';
@@ -124,6 +125,7 @@ export class AxProgramRunner {
   readonly #addsReasoning: boolean;
   /** The output fields an answer must have (neither optional nor internal). */
   readonly #required: readonly string[];
+  readonly #dates: readonly DateField[];
   readonly #functions: AxFunction[];
   readonly #inputs: InputFields;
   /** This program's idle generators, reused by its executions one at a time. */
@@ -158,6 +160,7 @@ export class AxProgramRunner {
       .getOutputFields()
       .filter((field) => !field.isOptional && !field.isInternal)
       .map((field) => field.name);
+    this.#dates = dateOutputFields(sig.getOutputFields());
     // Left to the check of the outcome: a ReAct step that calls a tool answers no output field (and Ax asserts on
     // every step), and MultiChainComparison's samples are asserted one by one, before the pick, where a sample
     // lacking a field is simply outvoted.
@@ -376,7 +379,8 @@ export class AxProgramRunner {
     return threshold === undefined ? { rewardFn } : { rewardFn, threshold };
   }
 
-  #outcome(result: FieldValues, provider: string): RunOutcome {
+  #outcome(answer: FieldValues, provider: string): RunOutcome {
+    const result = withOutputDates(answer, this.#dates);
     // Ax validates a reply's fields, except a whole (unstreamed) reply with empty text, which it returns as {}: a
     // missing field fails here as Ax fails it for a streamed one, not as a success without an answer.
     const missing = this.#required.filter((name) => result[name] === undefined);
