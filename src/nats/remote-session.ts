@@ -35,6 +35,7 @@ import {
   assertValuesObject,
 } from '../session/argument-checks.js';
 import { assertOptions } from '../session/options.js';
+import { readOptions } from '../option-keys.js';
 import type { ExportedVariable } from '../variables/record.js';
 import { compileGlob } from '../variables/glob.js';
 import { assertVariableName } from '../variables/names.js';
@@ -220,6 +221,9 @@ export class RemoteSession implements SessionApi {
   ): Promise<Record<string, SetOutcome>> {
     assertOptions(options, 'setVariables');
     assertValuesObject(values);
+    // Each value read now, as the embedded call reads them before anything: one whose reading throws is refused so
+    // by a stopped handle too, which sends nothing (tagRequest would carry the failure for the node to judge).
+    readOptions(values, 'setVariables', 'value');
     const outcomes = await this.#requests.variable('setMany', tagRequest({ ...options, values }, ['values']));
     return outcomes as Record<string, SetOutcome>;
   }

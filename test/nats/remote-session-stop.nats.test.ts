@@ -352,4 +352,33 @@ describe('RemoteSession.stop', () => {
     await expect(remote.lockVariable('x', 'alice')).rejects.toMatchObject({ code: 'session_not_found' });
     await expect(remote.getVariable('x')).rejects.toMatchObject({ code: 'session_not_found' });
   });
+
+  it('refuses a setVariables value that cannot be read once stopped, its session there or deleted, as embedded', async () => {
+    const node = await fx().runtime(fx().buckets(), { llm: createEchoModel() });
+    const client = await fx().client();
+    // A value behind a getter that throws (a proxy, a lazy field): the embedded call reads each value first.
+    const unreadable = (): Record<string, unknown> =>
+      Object.defineProperty({}, 'x', {
+        enumerable: true,
+        get: () => {
+          throw new Error('not now');
+        },
+      });
+    for (const deleted of [false, true]) {
+      const id = `unreadable-${deleted}`;
+      const remote = await client.session(id);
+      const embedded = await node.session(id);
+      if (deleted) await remote.delete();
+      await remote.stop();
+      await embedded.stop();
+      const expected = (await embedded.setVariables(unreadable()).catch((e: unknown) => e)) as SessionError;
+      expect(expected.code, `embedded, deleted: ${deleted}`).toBe('validation_failed');
+      const got = (await remote.setVariables(unreadable()).catch((e: unknown) => e)) as SessionError;
+      expect({ code: got.code, message: got.message, details: got.details }, `remote, deleted: ${deleted}`).toEqual({
+        code: expected.code,
+        message: "setVariables value 'x' could not be read: not now",
+        details: expected.details,
+      });
+    }
+  });
 });
