@@ -49,7 +49,7 @@ export function assertNamesArray(names: unknown): asserts names is readonly stri
   assertKindReadable(names, 'names');
   if (!Array.isArray(names)) throw new ValidationError('variable names must be given as an array of strings');
   // A plain loop: this runs on every read of several variables, a module's sync included.
-  for (let index = 0; index < names.length; index++) {
+  for (let index = 0, length = lengthOf(names, 'names'); index < length; index++) {
     const name = itemAt(names, index, 'names');
     if (typeof name === 'string') continue;
     const got = kindOf(name);
@@ -64,7 +64,17 @@ export function assertRecordsArray(records: unknown): asserts records is readonl
   assertKindReadable(records, 'records');
   if (!Array.isArray(records)) throw new ValidationError('importVariables takes an array of exported variables');
   // By index: `forEach` skips the holes of a sparse array, which are no records either.
-  for (let index = 0; index < records.length; index++) assertImportedObject(itemAt(records, index, 'records'), index);
+  const length = lengthOf(records, 'records');
+  for (let index = 0; index < length; index++) assertImportedObject(itemAt(records, index, 'records'), index);
+}
+
+/** `items.length`, or `ValidationError` naming `field` when reading it throws (a proxy of the caller's). */
+function lengthOf(items: readonly unknown[], field: string): number {
+  try {
+    return items.length;
+  } catch (error) {
+    throw couldNotRead(field, error, { field });
+  }
 }
 
 /** `items[index]`, or `ValidationError` naming it when reading it throws (a getter or proxy of the caller's). */

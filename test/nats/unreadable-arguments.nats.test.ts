@@ -16,6 +16,10 @@ const boom = (): never => {
 /** `{ [key] }`, whose `key` throws 'boom' when read. */
 const throwing = (key: string): never => Object.defineProperty({}, key, { enumerable: true, get: boom }) as never;
 
+/** A proxy of `items` whose `length` throws 'boom' when read. */
+const lengthThrows = (items: unknown[]): never =>
+  new Proxy(items, { get: (target, key) => (key === 'length' ? boom() : Reflect.get(target, key)) }) as never;
+
 const PREDICT = { type: 'Predict', signature: 'question:string -> answer:string' };
 
 describe('arguments whose reading throws', () => {
@@ -89,6 +93,9 @@ describe('arguments whose reading throws', () => {
             () => session.importVariables(Object.defineProperty([{}], 0, { get: boom })),
             'records[0] could not be read: boom',
           ],
+          // An array whose length throws (a proxy's): the getter's own error came back, neither typed nor named.
+          [() => session.getVariables(lengthThrows(['n'])), 'names could not be read: boom'],
+          [() => session.importVariables(lengthThrows([])), 'records could not be read: boom'],
           [
             () => session.module('bound', { ...PREDICT, bindings: throwing('temperature') }),
             "module spec binding 'temperature' could not be read: boom",
