@@ -76,7 +76,12 @@ export function applySuccess(model: FuzzModel, success: Success, report: Report)
           if (canonical(res.value) !== canonical(storedValue(known.type, sent.value))) {
             report(`set stored ${short(res.value)} for sent ${short(sent.value)}: ${label}`);
           }
-          if (sent.expectedVersion !== undefined && sent.expectedVersion !== known.version) {
+          // An expectedVersion sent as null is read as left out (docs/protocol.md, Conventions): no condition.
+          if (
+            sent.expectedVersion !== undefined &&
+            sent.expectedVersion !== null &&
+            sent.expectedVersion !== known.version
+          ) {
             report(`set with expectedVersion ${sent.expectedVersion} at version ${known.version} succeeded: ${label}`);
           }
         }
