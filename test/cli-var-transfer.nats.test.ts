@@ -75,8 +75,9 @@ describe('tether var export | var import', () => {
   it('refuses what it cannot import as one line, with the exit code a script can rely on, and opens nothing', async () => {
     const session = ['-s', 'transfer-refused'];
     const cases: [string[], number, RegExp][] = [
-      [['var', 'import', '{not json', ...session], 2, /^tether: usage: <records> is not valid JSON: /],
+      [['var', 'import', '[not json', ...session], 2, /^tether: usage: <records> is not valid JSON: /],
       [['var', 'import', '{"name":"x"}', ...session], 2, /^tether: usage: <records> must be a JSON array/],
+      [['var', 'import', 'chat-1.json', ...session], 2, /\(a file: var import - < file\)/],
       [['var', 'import', '-', ...session], 2, /^tether: usage: <records> '-' is read from stdin/],
       [['var', 'import', '[]', '--updated-by', '', ...session], 1, /^tether: validation_failed: .*updatedBy/],
       // The second record lacks its type: nothing of the batch is imported.

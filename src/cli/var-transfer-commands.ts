@@ -53,9 +53,13 @@ const importVariables = defineCommand({
   examples: ['tether var import - -s chat-2 < chat-1.json', 'tether var import - --replace -s chat-1 < chat-1.json'],
   async run({ values, args }, io) {
     const text = await valueText(String(args.records), io, this.path, '<records>');
-    const records = parseJsonOption(text, '<records>', this.path);
-    if (!Array.isArray(records))
-      throw new UsageError('<records> must be a JSON array, as var export prints it', this.path);
+    // Not even the start of an array: most likely a file named where its contents go.
+    if (!text.trimStart().startsWith('['))
+      throw new UsageError(
+        '<records> must be a JSON array, as var export prints it (a file: var import - < file)',
+        this.path,
+      );
+    const records = parseJsonOption(text, '<records>', this.path) as unknown[];
     const options = {
       ...(values.replace === undefined ? {} : { replace: values.replace }),
       ...(values['updated-by'] === undefined ? {} : { updatedBy: values['updated-by'] }),
