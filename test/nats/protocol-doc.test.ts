@@ -20,7 +20,12 @@ import {
   statusOf,
 } from '../../src/nats/wire.js';
 import { CHECKED_INPUT_TYPES } from '../../src/modules/input-fields.js';
-import { documentedErrorStatuses, documentedInputs, readProtocolDoc } from '../support/protocol-doc.js';
+import {
+  documentedErrorStatuses,
+  documentedInputs,
+  readProtocolDoc,
+  readmeErrorStatuses,
+} from '../support/protocol-doc.js';
 
 const doc = readProtocolDoc();
 const errorsFolder = new URL('../../src/errors/', import.meta.url);
@@ -103,5 +108,21 @@ describe('docs/protocol.md', () => {
     const section = /^## Errors\n([\s\S]*?)^## /m.exec(readme)?.[1] ?? '';
     const named = new Set([...section.matchAll(/`([a-z_]+)`/g)].map((match) => match[1]!));
     expect(errorCodes().filter((code) => code !== 'bridge_error' && !named.has(code))).toEqual([]);
+  });
+
+  it("gives in the README's Errors section the status of every code the page's table gives other than 500", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const inReadme = readmeErrorStatuses(readme);
+    const inTable = documentedErrorStatuses(doc);
+    // Every code the README puts under a status, the page's table gives that status too (and the wire does).
+    expect(Object.fromEntries(inReadme)).toEqual(
+      Object.fromEntries([...inReadme.keys()].map((code) => [code, inTable.get(code)])),
+    );
+    expect(Object.fromEntries(inReadme)).toEqual(
+      Object.fromEntries([...inReadme.keys()].map((code) => [code, statusOf(code)])),
+    );
+    // And every code the table does not give 500 is there: the README's "500 every other code" covers the rest.
+    const notServerErrors = [...inTable].filter(([, status]) => status !== 500).map(([code]) => code);
+    expect([...inReadme.keys()].sort()).toEqual(notServerErrors.sort());
   });
 });

@@ -19,6 +19,24 @@ export function documentedErrorStatuses(doc: string = readProtocolDoc()): Map<st
   return new Map([...doc.matchAll(/^\| `([a-z_]+)` +\| (\d{3}) +\|/gm)].map((match) => [match[1]!, Number(match[2])]));
 }
 
+/**
+ * The statuses the README's Errors section gives, from its sentence `with a status in the Nats-Service-Error-Code
+ * header: 400 \`a\`; 404 \`b\`, \`c\`; ...; 500 every other code`: each code it names with the status before it.
+ * Throws when the sentence is not there, so a rewording cannot leave the comparison empty.
+ */
+export function readmeErrorStatuses(readme: string): Map<string, number> {
+  const section = /^## Errors\n([\s\S]*?)^## /m.exec(readme)?.[1] ?? '';
+  const sentence = /`Nats-Service-Error-Code` header: ([\s\S]*?); 500 every other code/.exec(section)?.[1];
+  if (sentence === undefined) throw new Error("README.md: no '`Nats-Service-Error-Code` header: 400 ...' in Errors");
+  const statuses = new Map<string, number>();
+  for (const group of sentence.split(';')) {
+    const [, status, codes] = /^\s*(\d{3})\s+([\s\S]+)$/.exec(group) ?? [];
+    if (status === undefined || codes === undefined) throw new Error(`README.md: cannot read '${group.trim()}'`);
+    for (const code of codes.matchAll(/`([a-z_]+)`/g)) statuses.set(code[1]!, Number(status));
+  }
+  return statuses;
+}
+
 /** A row of the page's table of execute inputs: a signature field type and the example input it gives for it. */
 export interface DocumentedInput {
   /** As the first cell names it: `number`, `image`, `<type>[]`. */
