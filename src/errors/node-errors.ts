@@ -265,7 +265,10 @@ export type NatsConnectionStatus = 'unreachable' | 'disconnected' | 'reconnected
  * `Runtime.start({ nats })` and `connect()` when no server answers, by a request whose connection closed under
  * it, and by a remote request (`execute` or any other) whose connection dropped while it waited and that got no
  * reply by its timeout (`disconnected`: a reply sent while it was down is lost, and so is a request sent then;
- * `details.outcome` is `unknown` for all but reads, which may or may not have been applied); told to `onError` otherwise; never sent on the wire. `reconnected` ends an outage rather than being a
+ * `details.outcome` is `unknown` for all but reads, which may or may not have been applied); told to `onError`
+ * otherwise. On the wire only from a node that passed an `execute` or `describe` on to the node its module stays on
+ * and lost that reply to its own connection's drop (see module-forward.ts), or whose NATS permissions refused a
+ * JetStream subject its store needs (`refused`). `reconnected` ends an outage rather than being a
  * failure, and comes the same way so one handler sees both. An `unreachable` one tells in `details.tls` what TLS
  * showed: `not_offered` (with `requiredBy`), `alert` (the server's TLS alert in `details.alert`), `reset` (the
  * connection reset once encrypted, its alert if any lost: `details.reset`, `ECONNRESET` or `EPIPE`) or `no_answer`
