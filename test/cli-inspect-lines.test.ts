@@ -41,6 +41,28 @@ describe('tether inspect lines', () => {
     ).toBe('12:00:01.234  node-a  chat-1  module qa  x → a, b.y [error]');
   });
 
+  // Found watching a crash live: the line said `xstate.error → active.idle [error]` and nothing of which error, so a
+  // watcher had to run it again with --json (or catch the crash twice) to learn why the process died.
+  it("show a crash's error code and message after its status", () => {
+    const crash = {
+      ...snapshot,
+      machine: 'session',
+      status: 'error',
+      event: { type: 'xstate.error' },
+      value: { active: 'idle' },
+      error: { code: 'internal_error', message: 'changes is not iterable', details: {} },
+    } as const;
+    const crashed = '12:00:01.234  node-a  chat-1  session  xstate.error → active.idle [error]';
+    expect(transitionLine(crash, at)).toBe(`${crashed} internal_error: changes is not iterable`);
+    // A message of several lines, or one with a control character, stays on its one line, its start kept.
+    const long = 'x'.repeat(500);
+    expect(
+      transitionLine({ ...crash, error: { code: 'internal_error', message: `first\n\u001b[2Jsecond ${long}` } }, at),
+    ).toBe(`${crashed} internal_error: first \\u001b[2Jsecond ${'x'.repeat(183)}…`);
+    // Whoever publishes on the subjects may send any error field: one with neither code nor message shows none.
+    expect(transitionLine({ ...crash, error: 5 as never }, at)).toBe(crashed);
+  });
+
   // Anyone may publish on the inspect subjects: a message of JSON null failed the listener, whose report on stderr
   // ("events listener of tether.v1.inspect.>: Cannot read properties of null") took the place of its line.
   it('show a message with no snapshot fields (JSON null, a number, text) as a line of unknowns', () => {

@@ -21,7 +21,7 @@ import {
   reconnectPolicy,
   reportTo,
 } from './connection.js';
-import { jsonLine, shownText } from './output.js';
+import { jsonLine, oneLine, shownText } from './output.js';
 import { untilSignal } from './until-signal.js';
 
 const RECONNECT_DETAILS = [
@@ -109,7 +109,8 @@ const inspect = defineCommand({
   path: ['inspect'],
   summary: 'print each transition of the session and module processes of nodes served with --inspect',
   details: [
-    'One line per snapshot: time, node, session, process (session, or module <id>), event → state.',
+    'One line per snapshot: time, node, session, process (session, or module <id>), event → state; a crash adds',
+    '[error] and its code and message.',
     'With --json, the whole snapshot instead (machine, node, event, value, status, context), one JSON line each.',
     'Subscribes to <prefix>.v1.inspect.> (with --session: <prefix>.v1.inspect.<id>.>); only nodes started with',
     "'tether serve --inspect' (or nats.inspect) publish there.",
@@ -131,7 +132,8 @@ const inspect = defineCommand({
 
 /**
  * One inspected snapshot for people: `12:00:01.234  node-a  chat-1  module qa  execute → executing`. The time
- * (UTC) is when it arrived here; a status other than active follows the state in brackets.
+ * (UTC) is when it arrived here; a status other than active follows the state in brackets, and after a crash, the
+ * error's code and message follow that.
  */
 export function transitionLine(snapshot: InspectedSnapshot, at: Date = new Date()): string {
   // Whoever publishes on the inspect subjects (or names a node) writes these fields: each is shown escaped, and one
@@ -143,7 +145,30 @@ export function transitionLine(snapshot: InspectedSnapshot, at: Date = new Date(
   const status = fields.status === 'active' ? '' : ` [${shown(fields.status)}]`;
   const state = fields.value === undefined ? undefined : stateLabel(fields.value);
   const time = at.toISOString().slice(11, 23);
-  return `${time}  ${shown(fields.node)}  ${shown(fields.sessionId)}  ${process}  ${shown(event)} → ${shown(state)}${status}`;
+  const transition = `${shown(event)} → ${shown(state)}${status}${crashOf(fields.error)}`;
+  return `${time}  ${shown(fields.node)}  ${shown(fields.sessionId)}  ${process}  ${transition}`;
+}
+
+/** Longest part of a crash's message a line shows; --json has it whole. */
+const CRASH_MESSAGE_CHARS = 200;
+
+/**
+ * ` <code>: <message>` of a crash's error, on one line and cut short, or nothing when the snapshot carries none:
+ * without it, a watcher saw that a process died but not why.
+ */
+function crashOf(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return '';
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  const parts: string[] = [];
+  if (typeof code === 'string' && code !== '') parts.push(shownText(code));
+  if (typeof message === 'string' && message !== '') {
+    // Cut by code point before escaping, so neither a character nor its escape is split.
+    const points = [...message.replace(/\s*\n\s*/g, ' ').trim()];
+    const cut =
+      points.length > CRASH_MESSAGE_CHARS ? `${points.slice(0, CRASH_MESSAGE_CHARS).join('')}…` : points.join('');
+    parts.push(oneLine(cut));
+  }
+  return parts.length === 0 ? '' : ` ${parts.join(': ')}`;
 }
 
 /** A state value as a path: `'idle'`, `{ active: 'idle' }` → `active.idle`; parallel regions joined by `, `. */
