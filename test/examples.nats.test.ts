@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEchoModel } from '../src/index.js';
@@ -8,6 +9,7 @@ import { natsTargetFromEnv, type NatsTarget } from '../examples/scenario-runtime
 import { runSyncCallbacks } from '../examples/sync-callbacks.js';
 import type { Log, ScenarioOptions } from '../examples/trace.js';
 import { runVariablesScenario } from '../examples/variables.js';
+import { startCli } from './support/cli-process.js';
 import { startNatsServer, type NatsTestServer } from './support/nats-server.js';
 
 let server: NatsTestServer;
@@ -23,9 +25,12 @@ afterAll(async () => {
 });
 
 /** Runs a scenario over NATS (a node started by the scenario, the remote client) on the offline model. */
-async function linesOf(run: (log: Log, options: ScenarioOptions) => Promise<void>): Promise<string[]> {
+async function linesOf(
+  run: (log: Log, options: ScenarioOptions) => Promise<void>,
+  nats: NatsTarget = target,
+): Promise<string[]> {
   const lines: string[] = [];
-  await run((line) => lines.push(line), { llm: createEchoModel(), nats: target });
+  await run((line) => lines.push(line), { llm: createEchoModel(), nats });
   return lines;
 }
 
@@ -71,6 +76,29 @@ describe('examples over NATS', () => {
       expect(streams.sort()).toEqual(['KV_tether-demo_modules', 'KV_tether-demo_sessions', 'KV_tether-demo_vars']);
     } finally {
       await nc.close();
+    }
+  });
+
+  // Found by the README audit: the README's join command had no --tools, and the scenarios whose modules name the
+  // planet lookup failed whenever a request woke one on the joined node ("unknown tool 'planetFacts'").
+  it('run with the node the README says joins them, started as the README says', async () => {
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    const command = /`tether (serve --prefix tether-demo[^`]*)`/.exec(readme)?.[1];
+    expect(command).toBeDefined();
+    const joined = startCli(command!.split(' '), { NATS_URL: server.url });
+    await joined.until('stdout', /node serving on/);
+    try {
+      // Requests spread over both nodes: with a dozen of them, some wake the modules on the joined node.
+      const nats = { ...target, runId: 'joined' };
+      expect(await linesOf(runDynamicModule, nats)).toContain('execution 2: module solver is ReAct');
+      const stages = (await linesOf(runPipeline, nats)).filter((l) => /^\d\. /.test(l));
+      expect(stages.map((l) => l.slice(0, l.indexOf(':')))).toEqual([
+        '1. understand (Predict)',
+        '2. reason (ChainOfThought)',
+        '3. summarize (Predict)',
+      ]);
+    } finally {
+      await joined.stop('SIGINT');
     }
   });
 });
