@@ -78,12 +78,14 @@ function name(body: RequestBody, field = 'name'): string {
 }
 
 /**
- * The `owner` of a lock or unlock: one that is no string is refused here as the embedded API refuses it ("lock owner
- * for 't' must be a string, got number"), not as a request field, so a remote client's caller hears what an embedded
- * one does (a client sending `undefined` sends no field at all). A string is the session's to judge, by the same rule.
+ * The `owner` of a lock or unlock: a missing one is a missing field, as for any request (the JavaScript client
+ * refuses an `undefined` owner itself, in the embedded API's words, before it sends anything). One that is no string is
+ * refused here as the embedded API refuses it ("lock owner for 't' must be a string, got number"), not as a request
+ * field, so a remote client's caller hears what an embedded one does. A string is the session's to judge, by the same
+ * rule.
  */
 function lockOwner(body: RequestBody, variable: string): string {
-  const owner = body.owner;
+  const owner = requirePresent(body, 'owner');
   return typeof owner === 'string' ? owner : assertLockOwner(variable, owner);
 }
 

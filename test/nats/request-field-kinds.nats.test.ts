@@ -52,6 +52,9 @@ describe('request fields of the wrong kind', () => {
       ],
       [op('getMany'), '{"names":"x"}', wrongKind('names', 'an array', 'string')],
       [op('getMany'), '{}', missing('names')],
+      // Not "lock owner for 'x' must be a string, got undefined": a client in another language sent no field.
+      [op('lock'), '{"name":"x"}', missing('owner')],
+      [op('unlock'), '{"name":"x"}', missing('owner')],
       [op('setMany'), '{"values":[["x",2]]}', wrongKind('values', 'an object', 'array')],
       [op('set'), '{"name":"x","value":2,"expectedId":7}', wrongKind('expectedId', 'a string', 'number', '7')],
       [op('list'), '{"pattern":["x"]}', wrongKind('pattern', 'a string', 'array')],
