@@ -110,18 +110,24 @@ export function openKvChangeWatch<V>(
       if (changes.length > 0) onChanges(changes);
     },
     (error) => {
-      watches.delete(handle);
+      watches.delete(tracked);
       deps.reportEnd(error, prefix);
     },
     { ...deps.consumerOptions, reopenSlow: (error) => deps.reportSlowReopen(error, prefix) },
   );
-  watches.add(handle);
-  return {
-    ready: handle.initialized,
-    stop() {
-      stopped = true;
-      watches.delete(handle);
-      handle.stop();
-    },
+  const stop = (): void => {
+    stopped = true;
+    watches.delete(tracked);
+    handle.stop();
   };
+  // The store's close stops its watches through this handle, so that a listener closing the store hears no more of
+  // the batch it is in either, as one stopping its own watch does.
+  const tracked: KvWatchHandle = {
+    initialized: handle.initialized,
+    resume: () => handle.resume(),
+    checkNow: () => handle.checkNow(),
+    stop,
+  };
+  watches.add(tracked);
+  return { ready: handle.initialized, stop };
 }

@@ -1,7 +1,7 @@
 /**
  * The Store contract for watches: current values first then live changes, watches on two prefixes kept apart, a
- * stopped watch that delivers nothing more, and a listener that throws costing the others nothing. Deliveries are
- * waited for, not assumed synchronous: the KV store delivers over the network.
+ * stopped watch (or a closed store) that delivers nothing more, and a listener that throws costing the others nothing.
+ * Deliveries are waited for, not assumed synchronous: the KV store delivers over the network.
  * @module
  */
 import { describe, expect, it } from 'vitest';
@@ -72,6 +72,23 @@ export function describeWatches(open: (options?: { readonly historyDepth?: numbe
       await store.create('s.b', 1);
       await settle();
       expect(summary(seen.changes)).toEqual(['s.a=1']);
+    });
+
+    // Found by an audit: a listener that closed the KV store heard the rest of what its watch had received with it
+    // (here the other current values), after the close; the memory store stopped there, as stop() does on both.
+    it('delivers nothing more once a listener closed the store, not even the rest of what came with its change', async () => {
+      const store = await open();
+      for (const key of ['s.a', 's.b', 's.c', 's.d']) await store.create(key, 1);
+      const seen = collect();
+      let closing: Promise<void> | undefined;
+      const watch = store.watch('s.', (change) => {
+        seen.listener(change);
+        if (seen.changes.length === 2) closing = store.close();
+      });
+      await watch.ready;
+      await settle();
+      await closing;
+      expect(summary(seen.changes)).toEqual(['s.a=1', 's.b=1']);
     });
 
     it('keeps delivering when a listener throws', async () => {
