@@ -52,6 +52,21 @@ export function describePurge(open: () => Promise<Store<unknown>>): void {
       expect((await store.history('s.a')).filter((change) => change.operation === 'put')).toHaveLength(1);
     });
 
+    // Expected revision 0 is "absent or deleted" for every compare-and-set, deletes and purges too (an audit's check).
+    it('deletes and purges at expected revision 0 a key never written or deleted, and refuses a live one', async () => {
+      const store = await open();
+      expect(await store.delete('s.never', 0)).toBeGreaterThan(0);
+      expect(await store.purge('s.never2', 0)).toBeGreaterThan(0);
+      const d = await store.delete('s.a', await store.create('s.a', 1));
+      expect(await store.delete('s.a', 0)).toBeGreaterThan(d);
+      expect(await store.purge('s.a', 0)).toBeGreaterThan(d);
+      const live = await store.create('s.b', 1);
+      const conflict = { code: 'store_conflict', details: { key: 's.b', expectedRevision: 0, actualRevision: live } };
+      await expect(store.delete('s.b', 0)).rejects.toMatchObject(conflict);
+      await expect(store.purge('s.b', 0)).rejects.toMatchObject(conflict);
+      expect(await store.get('s.b')).toEqual({ key: 's.b', value: 1, revision: live });
+    });
+
     it('purges only at the expected revision, and a deleted key with its history', async () => {
       const store = await open();
       const r1 = await store.create('s.a', 1);
