@@ -51,7 +51,8 @@ export class ClientRevisions {
 
   /** Raises the store revision to one seen outside a reply (a watch event). */
   observe(revision: number): void {
-    if (revision > this.#revision) this.#revision = revision;
+    // Never one no node would take in a header (a fraction, past the safe integers): every request would carry it.
+    if (Number.isSafeInteger(revision) && revision > this.#revision) this.#revision = revision;
   }
 
   /**

@@ -13,6 +13,7 @@
 import { encodeValue } from '../variables/codec.js';
 import type { JsonValue, VariableType } from '../variables/types.js';
 import type { CommittedChange } from './commit-announcer.js';
+import { variableEventFault } from './variable-event-check.js';
 
 /**
  * One event as it travels. `oldValue` is absent for a new variable, `newValue` for a deleted one (JSON has no
@@ -109,18 +110,10 @@ export function withoutOldValue(event: VariableEvent): VariableEvent | undefined
   return { ...rest, oldValueOmitted: true };
 }
 
-/** Whether a decoded message looks like a {@link VariableEvent} (the remote client drops anything else). */
+/**
+ * Whether a decoded message is a {@link VariableEvent} (the remote client drops anything else, and reports why: see
+ * variable-event-check.ts).
+ */
 export function isVariableEvent(value: unknown): value is VariableEvent {
-  if (typeof value !== 'object' || value === null) return false;
-  const event = value as Partial<VariableEvent>;
-  return (
-    typeof event.sessionId === 'string' &&
-    typeof event.name === 'string' &&
-    typeof event.type === 'string' &&
-    (event.oldType === undefined || typeof event.oldType === 'string') &&
-    typeof event.version === 'number' &&
-    typeof event.revision === 'number' &&
-    (event.id === undefined || typeof event.id === 'string') &&
-    (event.incarnation === undefined || typeof event.incarnation === 'string')
-  );
+  return variableEventFault(value) === undefined;
 }

@@ -6,13 +6,14 @@
  * bound to a life ends with that life only; one bound to no life (`create: false`) ends on any end event.
  * @module
  */
-import type { Subscription } from 'nats';
-import { SessionError } from '../errors.js';
+import type { Msg, Subscription } from 'nats';
+import { SessionError, ValidationError } from '../errors.js';
 import type { VariableChange } from '../session/session-context.js';
 import type { RemoteTransport } from './remote-transport.js';
 import { isVariableEvent, type VariableEvent } from './variable-events.js';
 import { decodeWireValue } from './wire.js';
 import { guarded } from './guarded-callback.js';
+import { variableEventFault } from './variable-event-check.js';
 
 const decoder = new TextDecoder();
 
@@ -35,9 +36,16 @@ export function changeOf(event: VariableEvent): VariableChange {
 export type SubscriptionFailed = (error: Error, where: string) => void;
 
 /**
+ * Why a message on an events subject is none a node publishes (see variable-event-check.ts), `undefined` when it is
+ * one: such a message is dropped and reported.
+ */
+export type EventFault = (event: unknown) => string | undefined;
+
+/**
  * Subscribes `onEvent` to the JSON messages on `subject` that `accept` takes (it checks the shape and the target in
  * one); a message that is not JSON, or not taken, is dropped, and a failing subscription is told to `failed`
- * (reported, by default).
+ * (reported, by default). With `fault`, a message that is not JSON or that `fault` finds wrong is also reported, as a
+ * `ValidationError` naming its subject and what is wrong.
  */
 export function subscribeJsonEvents<T>(
   transport: RemoteTransport,
@@ -45,7 +53,13 @@ export function subscribeJsonEvents<T>(
   accept: (event: unknown) => event is T,
   onEvent: (event: T) => void,
   failed: SubscriptionFailed = transport.report,
+  fault?: EventFault,
 ): Subscription {
+  const refuse = (msg: Msg, why: string): void =>
+    transport.report(
+      new ValidationError(`event on ${msg.subject} dropped: ${why}`, { details: { subject: msg.subject } }),
+      `event subscription ${subject}`,
+    );
   return transport.connection.subscribe(subject, {
     // Guarded as every callback: a listener's or a check's throw must not deafen the client's connection.
     callback: guarded(transport.report, `event subscription ${subject}`, (error, msg) => {
@@ -54,8 +68,10 @@ export function subscribeJsonEvents<T>(
       try {
         event = JSON.parse(decoder.decode(msg.data));
       } catch {
-        return;
+        return fault ? refuse(msg, 'it is not JSON') : undefined;
       }
+      const why = fault?.(event);
+      if (why !== undefined) return refuse(msg, why);
       if (accept(event)) onEvent(event);
     }),
   });
@@ -71,7 +87,8 @@ export const ofLife = (life: string | undefined, eventLife: string | undefined):
 /**
  * Subscribes to the variable events on `subject`; `onEvent` gets those of `sessionId` whose name `matches`, and of
  * its life `incarnation` when given (an event naming no life, from a node that did not know it, too). A message
- * that is no such event is dropped; a failing subscription is told to `failed`.
+ * that is no such event is dropped, and reported unless it is only another session's or life's; a failing
+ * subscription is told to `failed`.
  */
 export function subscribeVariableEvents(
   transport: RemoteTransport,
@@ -89,7 +106,7 @@ export function subscribeVariableEvents(
     event.sessionId === sessionId &&
     matches(event.name) &&
     ofLife(incarnation, event.incarnation);
-  return subscribeJsonEvents(transport, subject, accept, onEvent, failed);
+  return subscribeJsonEvents(transport, subject, accept, onEvent, failed, variableEventFault);
 }
 
 /**

@@ -176,7 +176,6 @@ describe('remote watch, an event that skips versions', () => {
       ...event(version),
       name,
       id,
-      oldValue: null,
       newValue: version,
       revision,
       ...(deleted ? { deleted: true } : {}),
