@@ -13,7 +13,6 @@
 import { encodeValue } from '../variables/codec.js';
 import type { JsonValue, VariableType } from '../variables/types.js';
 import type { CommittedChange } from './commit-announcer.js';
-import { variableEventFault } from './variable-event-check.js';
 
 /**
  * One event as it travels. `oldValue` is absent for a new variable, `newValue` for a deleted one (JSON has no
@@ -108,12 +107,4 @@ export function withoutOldValue(event: VariableEvent): VariableEvent | undefined
   if (!('oldValue' in event)) return undefined;
   const { oldValue: _omitted, oldType: _itsType, ...rest } = event;
   return { ...rest, oldValueOmitted: true };
-}
-
-/**
- * Whether a decoded message is a {@link VariableEvent} (the remote client drops anything else, and reports why: see
- * variable-event-check.ts).
- */
-export function isVariableEvent(value: unknown): value is VariableEvent {
-  return variableEventFault(value) === undefined;
 }

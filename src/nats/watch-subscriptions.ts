@@ -10,7 +10,7 @@ import type { Msg, Subscription } from 'nats';
 import { SessionError, ValidationError } from '../errors.js';
 import type { VariableChange } from '../session/session-context.js';
 import type { RemoteTransport } from './remote-transport.js';
-import { isVariableEvent, type VariableEvent } from './variable-events.js';
+import type { VariableEvent } from './variable-events.js';
 import { decodeWireValue } from './wire.js';
 import { guarded } from './guarded-callback.js';
 import { variableEventFault } from './variable-event-check.js';
@@ -99,13 +99,13 @@ export function subscribeVariableEvents(
   onEvent: (event: VariableEvent) => void,
   failed?: SubscriptionFailed,
 ): Subscription {
-  // A change of another life of the id (the next one's, published before this watch heard its life end) is another
-  // session's: dropped, whatever the order the end event and it arrive in.
-  const accept = (event: unknown): event is VariableEvent =>
-    isVariableEvent(event) &&
-    event.sessionId === sessionId &&
-    matches(event.name) &&
-    ofLife(incarnation, event.incarnation);
+  // Its shape checked already, by the fault check, once per message. A change of another life of the id (the next
+  // one's, published before this watch heard its life end) is another session's: dropped, whatever the order the end
+  // event and it arrive in.
+  const accept = (event: unknown): event is VariableEvent => {
+    const change = event as VariableEvent;
+    return change.sessionId === sessionId && matches(change.name) && ofLife(incarnation, change.incarnation);
+  };
   return subscribeJsonEvents(transport, subject, accept, onEvent, failed, variableEventFault);
 }
 

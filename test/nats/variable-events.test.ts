@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isVariableEvent, withoutOldValue, type VariableEvent } from '../../src/nats/variable-events.js';
+import { variableEventFault } from '../../src/nats/variable-event-check.js';
+import { withoutOldValue, type VariableEvent } from '../../src/nats/variable-events.js';
 
 const event: VariableEvent = {
   sessionId: 's1',
@@ -23,10 +24,10 @@ describe('variable events', () => {
   });
 
   it('are told from other messages by their fields, as the remote client reads them', () => {
-    expect(isVariableEvent(event)).toBe(true);
+    expect(variableEventFault(event)).toBeUndefined();
     const { version: _version, ...noVersion } = event;
     const { revision: _revision, ...noRevision } = event;
     for (const other of [noVersion, noRevision, { ...event, id: 1 }, { ...event, oldType: 5 }, null, 'event'])
-      expect(isVariableEvent(other), JSON.stringify(other)).toBe(false);
+      expect(variableEventFault(other), JSON.stringify(other)).toEqual(expect.any(String));
   });
 });
