@@ -6,7 +6,8 @@
  */
 import type { Subscription } from 'nats';
 import type { SessionError } from '../errors.js';
-import { isModuleEvent, type ModuleEvent } from './module-events.js';
+import { moduleEventFault } from './module-event-check.js';
+import type { ModuleEvent } from './module-events.js';
 import type { RemoteTransport } from './remote-transport.js';
 import { ofLife, subscribeJsonEvents, subscribeSessionEnd } from './watch-subscriptions.js';
 
@@ -40,13 +41,20 @@ export function subscribeModuleEvents(
   const { sessionId, moduleId, incarnation } = target;
   const subject = transport.subjects.moduleEvent(sessionId, moduleId);
   let end: Subscription | undefined;
-  // Another life's module of the same id is another module (another user's, maybe): not this handle's.
-  const accept = (event: unknown): event is ModuleEvent =>
-    isModuleEvent(event) &&
-    event.sessionId === sessionId &&
-    event.moduleId === moduleId &&
-    ofLife(incarnation, event.incarnation);
-  let subscription: Subscription | undefined = subscribeJsonEvents(transport, subject, accept, deliver);
+  // Its shape checked already, by the fault check, which drops and reports a message no node would publish. Another
+  // life's module of the same id is another module (another user's, maybe): not this handle's.
+  const accept = (event: unknown): event is ModuleEvent => {
+    const { sessionId: of, moduleId: id, incarnation: life } = event as ModuleEvent;
+    return of === sessionId && id === moduleId && ofLife(incarnation, life);
+  };
+  let subscription: Subscription | undefined = subscribeJsonEvents(
+    transport,
+    subject,
+    accept,
+    deliver,
+    undefined,
+    moduleEventFault,
+  );
   const unsubscribe = (): void => {
     subscription?.unsubscribe();
     subscription = undefined;

@@ -50,21 +50,6 @@ export const MODULE_EVENT_TYPES = [
   'module.syncFailed',
 ] as const;
 
-const EVENT_TYPES = new Set<string>(MODULE_EVENT_TYPES);
-
-/** Whether a decoded message looks like a {@link ModuleEvent} (the remote client drops anything else). */
-export function isModuleEvent(value: unknown): value is ModuleEvent {
-  if (typeof value !== 'object' || value === null) return false;
-  const event = value as Partial<ModuleEvent>;
-  return (
-    typeof event.type === 'string' &&
-    EVENT_TYPES.has(event.type) &&
-    typeof event.sessionId === 'string' &&
-    typeof event.moduleId === 'string' &&
-    (event.incarnation === undefined || typeof event.incarnation === 'string')
-  );
-}
-
 /**
  * What subscribers hear of a result too large for one NATS message: the execution's failure, with the error its
  * remote caller gets too (the execute reply is as large), so a follower of the module is not left waiting. The

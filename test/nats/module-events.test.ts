@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createEventOutbox } from '../../src/nats/event-outbox.js';
-import { isModuleEvent, publishModuleEvents } from '../../src/nats/module-events.js';
+import { moduleEventFault } from '../../src/nats/module-event-check.js';
+import { publishModuleEvents } from '../../src/nats/module-events.js';
 import { createSubjects } from '../../src/nats/subjects.js';
 import type { ModuleHandle } from '../../src/modules/module-handle.js';
 import { fakeConnection } from '../support/fake-publish-connection.js';
@@ -114,10 +115,12 @@ describe('module events', () => {
     expect(events.reports).toEqual([]);
   });
 
-  it('are told from other messages by a type a module announces, as the remote client reads them', () => {
+  it('are told from other messages by a type a module announces and its fields, as the remote client reads them', () => {
     const event = { sessionId: 's1', moduleId: 'qa', state: 'idle' };
-    expect(isModuleEvent({ type: 'module.state', ...event })).toBe(true);
-    expect(isModuleEvent({ type: 'module.restarted', ...event })).toBe(false);
-    expect(isModuleEvent({ type: 'module.state', ...event, incarnation: 7 })).toBe(false);
+    expect(moduleEventFault({ type: 'module.state', ...event })).toBeUndefined();
+    expect(moduleEventFault({ type: 'module.state', ...event, state: 'executing', executionId: 'e1' })).toBeUndefined();
+    expect(moduleEventFault({ type: 'module.restarted', ...event })).toBe('type is no module event type');
+    expect(moduleEventFault({ type: 'module.state', ...event, incarnation: 7 })).toBe('incarnation is no string');
+    expect(moduleEventFault({ type: 'module.state', ...event, state: 'executing' })).toBe('executionId is no string');
   });
 });
