@@ -121,11 +121,7 @@ const set = defineCommand({
       placeholder: '<n>',
       description: 'compare-and-set: refuse the write unless the variable is at this version',
     },
-    'updated-by': {
-      type: 'string',
-      placeholder: '<who>',
-      description: 'who writes (recorded, and checked against a lock)',
-    },
+    'updated-by': updatedByOption('who writes (recorded, and checked against a lock)'),
     reason: { type: 'string', placeholder: '<text>', description: 'why (kept in the history)' },
     ...AS_TEXT,
     ...JSON_RECORD,
@@ -174,11 +170,7 @@ const remove = defineCommand({
   args: [{ name: 'name', description: 'the variable name' }],
   options: {
     ...COMMON,
-    'updated-by': {
-      type: 'string',
-      placeholder: '<who>',
-      description: 'who deletes (told to watchers, and checked against a lock)',
-    },
+    'updated-by': updatedByOption('who deletes (told to watchers, and checked against a lock)'),
   },
   examples: ['tether var delete temperature -s chat-1', 'tether var delete temperature --updated-by alice -s chat-1'],
   async run({ values, args }, io) {
@@ -301,6 +293,11 @@ const watch = defineCommand({
     });
   },
 });
+
+/** `--updated-by <who>`, described for the command that takes it. */
+export function updatedByOption(description: string) {
+  return { type: 'string', placeholder: '<who>', description } as const;
+}
 
 const OWNER = {
   owner: { type: 'string', placeholder: '<who>', description: 'who holds the lock (required)' },

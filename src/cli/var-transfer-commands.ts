@@ -11,6 +11,7 @@ import { CLIENT_OPTIONS, SESSION_OPTION, withSession } from './connection.js';
 import { openIfAccepted } from './open-if-accepted.js';
 import { jsonLine } from './output.js';
 import { parseJsonOption, valueText } from './values.js';
+import { updatedByOption } from './var-commands.js';
 
 const COMMON = { ...CLIENT_OPTIONS, ...SESSION_OPTION } as const;
 
@@ -44,11 +45,7 @@ const importVariables = defineCommand({
   options: {
     ...COMMON,
     replace: { type: 'boolean', description: 'overwrite the variables that exist, each as a new version' },
-    'updated-by': {
-      type: 'string',
-      placeholder: '<who>',
-      description: 'who writes (recorded, and checked against the lock of a variable replaced)',
-    },
+    'updated-by': updatedByOption('who writes (recorded, and checked against the lock of a variable replaced)'),
   },
   examples: ['tether var import - -s chat-2 < chat-1.json', 'tether var import - --replace -s chat-1 < chat-1.json'],
   async run({ values, args }, io) {
