@@ -80,6 +80,15 @@ describe('a module execution the provider fails', () => {
     expect(stub().chatRequests).toHaveLength(3);
   });
 
+  // Found by the provider audit: Azure OpenAI's `retry-after-ms` went unread, and a Retry-After over the longest wait
+  // beside it failed the execution at once.
+  it('waits what retry-after-ms asks before what Retry-After says, as OpenAI and Azure send both', async () => {
+    const limited = httpError(429, 'Rate limit reached', 'requests', { 'retry-after-ms': '20', 'retry-after': '30' });
+    stub().reply(limited);
+    expect((await qa.execute({ question: 'q' })).output).toBeDefined();
+    expect(stub().chatRequests).toHaveLength(2);
+  });
+
   // Found by a review: with httpRetries, Ax's own retries of a 429 multiplied the rate-limit retries (9 requests).
   it.each([
     ['rateLimitRetries: 0', { rateLimitRetries: 0 }, 1],

@@ -1,14 +1,19 @@
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { MAX_RATE_LIMIT_WAIT_MS, fetchRetryingRateLimits } from '../../src/modules/rate-limit-retry.js';
 
-/** A fetch answering each request with the next of `statuses` (the last one again once they run out). */
-function scripted(statuses: readonly (number | [number, string])[]) {
+/**
+ * A fetch answering each request with the next of `statuses` (the last one again once they run out); a status may
+ * come with its `retry-after`, or with headers of its own.
+ */
+type Scripted = number | [number, string | Record<string, string>];
+function scripted(statuses: readonly Scripted[]) {
   const calls: { body: unknown; at: number }[] = [];
   const fetch = async (_input: unknown, init?: RequestInit): Promise<Response> => {
     const next = statuses[Math.min(calls.length, statuses.length - 1)]!;
     calls.push({ body: init?.body, at: performance.now() });
-    const [status, retryAfter] = typeof next === 'number' ? [next, undefined] : next;
-    return new Response('{}', { status, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter } });
+    const [status, given] = typeof next === 'number' ? [next, undefined] : next;
+    const headers = given === undefined ? {} : typeof given === 'string' ? { 'retry-after': given } : given;
+    return new Response('{}', { status, headers });
   };
   return { calls, fetch: fetch as typeof globalThis.fetch };
 }
@@ -77,7 +82,7 @@ describe('rate-limited provider requests', () => {
    * The times after the first request at which `statuses` are each asked, on a fake clock (setTimeout and
    * performance.now), so that waits of seconds are measured to the millisecond without being waited.
    */
-  async function sendTimes(statuses: readonly (number | [number, string])[], retries: number): Promise<number[]> {
+  async function sendTimes(statuses: readonly Scripted[], retries: number): Promise<number[]> {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     onTestFinished(() => void vi.useRealTimers());
     const { calls, fetch } = scripted(statuses);
@@ -103,5 +108,17 @@ describe('rate-limited provider requests', () => {
       MAX_RATE_LIMIT_WAIT_MS,
     ]);
     expect(await sendTimes([[429, '1.5'], 200], 1)).toEqual([0, 1000]);
+  });
+
+  // Found by the provider audit: Azure OpenAI's 429 asks in `retry-after-ms`, which went unread (1 s was waited).
+  it('waits what retry-after-ms asks, in milliseconds, before Retry-After, and reads a malformed one as none', async () => {
+    expect(await sendTimes([[429, { 'retry-after-ms': '1500', 'retry-after': '2' }], 200], 1)).toEqual([0, 1500]);
+    expect(await sendTimes([[429, { 'retry-after-ms': '2.5' }], 200], 1)).toEqual([0, 3]);
+    expect(await sendTimes([[429, { 'retry-after-ms': '-5', 'retry-after': '3' }], 200], 1)).toEqual([0, 3000]);
+    expect(await sendTimes([[429, { 'retry-after-ms': '1e3' }], 200], 1)).toEqual([0, 1000]);
+    // Over the longest wait, in either header, the 429 is the answer at once.
+    const long = scripted([[429, { 'retry-after-ms': String(MAX_RATE_LIMIT_WAIT_MS + 1) }], 200]);
+    expect((await fetchRetryingRateLimits(2, LONG, long.fetch)('http://provider/v1', request)).status).toBe(429);
+    expect(long.calls).toHaveLength(1);
   });
 });
