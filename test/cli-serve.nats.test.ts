@@ -166,28 +166,36 @@ describe('cli serve', () => {
   });
 
   // No test held it: a stop that waits (here on an execution in flight, for the default 25 s drain) can always be cut
-  // short by a second Ctrl-C, which ends the process at once with 130, as a shell reports one killed by SIGINT.
-  it('serve exits 130 at once on a second Ctrl-C while its stop still drains a request in flight', async () => {
-    const { serve } = await serveWithCallInFlight('again');
-    // Sent until the process ends: two signals sent back to back may reach it as one, and only one after the first
-    // was taken is a second. The first alone would end it after the drain, with exit 1.
-    // Ended however it ends: killed by a signal that found no listener (how CI saw it fail, see
-    // cli-until-signal.test.ts), its exit code is null and its signal says so below. Bounded for a loaded machine.
-    const ended = () => serve.child.exitCode !== null || serve.child.signalCode !== null;
-    await waitFor(() => ended() || void serve.child.kill('SIGINT'), {
-      interval: 50,
-      timeout: 15_000,
-      message: 'serve ended by a second Ctrl-C',
-    });
-    const stopped = await serve.exited;
-    expect({ code: stopped.code, signal: serve.child.signalCode, stderr: stopped.stderr }).toEqual({
-      code: 130,
-      signal: null,
-      // Said, since the 'node stopped' line never comes.
-      stderr: 'tether: exiting at once on SIGINT (130), before the command had ended\n',
-    });
-    expect(stopped.stdout).not.toMatch(/node stopped/);
-  }, 30_000);
+  // short by a second Ctrl-C, which ends the process at once with 130, as a shell reports one killed by SIGINT; a
+  // second SIGTERM too, with 143 (the README tells process managers to send it once).
+  it.each([
+    ['SIGINT', 130, 'again'],
+    ['SIGTERM', 143, 'againterm'],
+  ] as const)(
+    'serve exits at once on a second %s while its stop still drains a request in flight',
+    async (signal, code, id) => {
+      const { serve } = await serveWithCallInFlight(id);
+      // Sent until the process ends: two signals sent back to back may reach it as one, and only one after the first
+      // was taken is a second. The first alone would end it after the drain, with exit 1.
+      // Ended however it ends: killed by a signal that found no listener (how CI saw it fail, see
+      // cli-until-signal.test.ts), its exit code is null and its signal says so below. Bounded for a loaded machine.
+      const ended = () => serve.child.exitCode !== null || serve.child.signalCode !== null;
+      await waitFor(() => ended() || void serve.child.kill(signal), {
+        interval: 50,
+        timeout: 15_000,
+        message: `serve ended by a second ${signal}`,
+      });
+      const stopped = await serve.exited;
+      expect({ code: stopped.code, signal: serve.child.signalCode, stderr: stopped.stderr }).toEqual({
+        code,
+        signal: null,
+        // Said, since the 'node stopped' line never comes.
+        stderr: `tether: exiting at once on ${signal} (${code}), before the command had ended\n`,
+      });
+      expect(stopped.stdout).not.toMatch(/node stopped/);
+    },
+    30_000,
+  );
 
   // Found by a review: a node whose server stopped answering (the connection still up) was cut by --drain-timeout
   // and said it was ending requests still in flight, though none was.
