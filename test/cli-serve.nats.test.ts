@@ -159,7 +159,7 @@ describe('cli serve', () => {
     expect(errorLines(called)).toEqual([
       `tether: node_stopping: node '${nodeId}' stopped before answering request ` +
         `'${prefix}.v1.session.drained.module.qa.execute' (drain timeout of 300 ms ran out); it ended the ` +
-        'request: an execution was aborted, a write may or may not have been applied',
+        'request: its execution was aborted',
     ]);
     // The execution was aborted: its request to the provider was dropped.
     await waitFor(() => openai.abandoned === 1, { message: 'the provider request dropped' });

@@ -206,8 +206,9 @@ export class ExecutionUnknownError extends BridgeError {
 /**
  * The node that took a request stopped before it answered: its stop let the requests in flight finish for a while
  * (`tether serve --drain-timeout`) and this one had not, so the node ended it (see `Runtime.endRequests`). An
- * execution was aborted there, its LLM call dropped (a call already made may still be billed); any other request
- * may or may not have been applied. Another node takes the request if it is sent again. `details.reason` says why
+ * execution was aborted there, its LLM call dropped (a call already made may still be billed); a read changed nothing
+ * (`details.read`); any other request may or may not have been applied (`details.outcome` `unknown`). The message says
+ * which of the three the request was. Another node takes the request if it is sent again. `details.reason` says why
  * the node ended it.
  */
 export class NodeStoppingError extends BridgeError {
@@ -221,11 +222,16 @@ export class NodeStoppingError extends BridgeError {
   ) {
     const reason = options.details?.reason;
     const why = typeof reason === 'string' && reason !== '' ? ` (${reason})` : '';
-    super(
-      `node '${nodeId}' stopped before answering request '${subject}'${why}; it ended the request: an execution ` +
-        'was aborted, a write may or may not have been applied',
-      { ...options, details: { nodeId, subject, ...options.details } },
-    );
+    const outcome =
+      options.details?.read === true
+        ? ', which changed nothing'
+        : subject.endsWith('.execute')
+          ? ': its execution was aborted'
+          : ': it may or may not have been applied';
+    super(`node '${nodeId}' stopped before answering request '${subject}'${why}; it ended the request${outcome}`, {
+      ...options,
+      details: { nodeId, subject, ...options.details },
+    });
   }
 }
 

@@ -41,6 +41,7 @@ import { createAcceptanceNotices } from './acceptance-notices.js';
 import { createConnectionLink } from './connection-link.js';
 import { createHeldOutput, type HeldOutput } from './held-output.js';
 import { createPayloadLimit } from './payload-limit.js';
+import { requestKind } from './request-failure.js';
 import { DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
 import { createStopGrace, settlesInGrace, type StopGrace } from './stop-grace.js';
 import { createExecutionReplies, serveExecutionOutcomes } from './execution-replies.js';
@@ -303,7 +304,12 @@ export async function startSessionService(
       unsubscribeEvents();
     },
     async endRequests(reason) {
-      const ended = handlers.end((msg) => new NodeStoppingError(serviceId, msg.subject, { details: { reason } }));
+      const ended = handlers.end((msg) => {
+        // What became of it, as a `node_lost` of the same request says it (request-failure.ts).
+        const read = requestKind(subjects, msg.subject) === 'read';
+        const details = { reason, ...(read ? { read: true } : { outcome: 'unknown' }) };
+        return new NodeStoppingError(serviceId, msg.subject, { details });
+      });
       // The replies are only queued so far: out before the node closes its connection (or its process exits).
       if (ended > 0 && !connection.isClosed()) await connection.flush().catch(() => {});
       return ended;

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect as natsConnect, headers as natsHeaders } from 'nats';
 import { connect } from '../../src/nats/remote-client.js';
-import { NodeStoppingError, Runtime, ValidationError, createLanguageModel } from '../../src/index.js';
+import {
+  NodeStoppingError,
+  Runtime,
+  ValidationError,
+  createLanguageModel,
+  type SerializedError,
+} from '../../src/index.js';
 import { startNatsServer, type NatsTestServer } from '../support/nats-server.js';
 import { OpenAIStub } from '../support/openai-stub.js';
 import { waitFor } from '../support/wait-for.js';
@@ -128,6 +135,35 @@ describe('Runtime.start({ nats })', () => {
       await client.close();
       await node.stop();
       await stub.close();
+    }
+  });
+
+  // Found by the rolling-deploy audit: every ended request was told "an execution was aborted, a write may or may not
+  // have been applied", a read too, and its details did not say what became of it, as a node_lost's do.
+  it('tells an ended read that it changed nothing and an ended write that it may have been applied', async () => {
+    const node = await Runtime.start({ nats: natsOptions(), onError: () => {} });
+    const raw = await natsConnect({ servers: server.url });
+    try {
+      await (await node.session('held')).defineVariable('x', 'integer', 1);
+      // Held in the read-your-writes wait for a revision the node never reaches, until the node ends them.
+      const held = (operation: string, body: object) => {
+        const h = natsHeaders();
+        h.set('Tether-Min-Revision', '999999');
+        const data = new TextEncoder().encode(JSON.stringify(body));
+        return raw.request(`tether.v1.session.held.var.${operation}`, data, { headers: h, timeout: 10_000 });
+      };
+      const replies = [held('get', { name: 'x' }), held('set', { name: 'x', value: 2 })];
+      // Ended as they reach the node (each one once).
+      let ended = 0;
+      await waitFor(async () => (ended += await node.endRequests('drain timeout of 10 ms ran out')) === 2);
+      const [read, write] = (await Promise.all(replies)).map((reply) => reply.json<{ error: SerializedError }>().error);
+      expect(read).toMatchObject({ code: 'node_stopping', details: { read: true } });
+      expect(read!.message).toMatch(/it ended the request, which changed nothing$/);
+      expect(write).toMatchObject({ code: 'node_stopping', details: { outcome: 'unknown' } });
+      expect(write!.message).toMatch(/it ended the request: it may or may not have been applied$/);
+    } finally {
+      await raw.close();
+      await node.stop();
     }
   });
 
