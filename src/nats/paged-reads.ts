@@ -39,7 +39,10 @@ export async function readVariablePages(ask: (after: string | undefined) => Prom
   const whole = await unlessTooLarge(ask(undefined));
   if (!(whole instanceof PayloadTooLargeError)) {
     if (!Array.isArray(whole.result)) throw malformed('var.list');
-    return { records: whole.result.map(decodeRecord), revisionOf: () => whole.revision };
+    // The revision alone is kept: a watch holds `revisionOf` for as long as it lives, and a closure over the answer
+    // would keep its undecoded records too (a session's every record, per watch of '*').
+    const { revision } = whole;
+    return { records: whole.result.map(decodeRecord), revisionOf: () => revision };
   }
   const records: VariableRecord[] = [];
   /** Per page, the last name it covers (none for the last page) and its revision. */

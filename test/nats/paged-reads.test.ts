@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InternalError, PayloadTooLargeError, ValidationError } from '../../src/index.js';
 import { readHistoryPages, readVariablePages } from '../../src/nats/paged-reads.js';
+import { collectGarbage } from '../support/collect-garbage.js';
 
 const record = (name: string) => ({
   id: `id-${name}`,
@@ -35,6 +36,22 @@ describe('paged reads', () => {
     expect(asked).toEqual([undefined]);
     expect(read.records.map((r) => r.name)).toEqual(['a', 'b']);
     expect([read.revisionOf('a'), read.revisionOf('zz')]).toEqual([7, 7]);
+  });
+
+  it('keeps none of the raw reply in revisionOf, which a remote watch holds for as long as it lives', async () => {
+    // A watch of '*' on a session of 1,111 variables held some 360 KB of undecoded records this way, per watch.
+    let raw: WeakRef<unknown[]> | undefined;
+    const read = await readVariablePages(async () => {
+      const result = [record('a'), record('b')];
+      raw = new WeakRef(result);
+      return { result, revision: 7 };
+    });
+    const { revisionOf } = read;
+    // WeakRef targets stay until the current job ends: collect on a later turn.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    collectGarbage();
+    expect(raw?.deref()).toBeUndefined();
+    expect(revisionOf('a')).toBe(7);
   });
 
   it('pages a list too large for one reply, each name known at the revision of the page that covers it', async () => {
