@@ -158,7 +158,8 @@ export class BucketConfigMismatchError extends BridgeError {
      * The option that differs: `historyDepth` or `replicas`; or a limit the bucket must not have (`ttl` in ms,
      * `maxBucketSize` in bytes, `maxMessages`), with `configured` 0; or `maxValueSize`, the bucket's limit of one
      * message in bytes, with `configured` the least the node needs; or a permission its stream withholds, 1 for set
-     * and 0 for not: `denyDelete` (configured 0, actual 1), `allowRollup` (configured 1, actual 0).
+     * and 0 for not: `mirror` and `sealed` (it takes no writes), `denyDelete` (configured 0, actual 1), `allowRollup`
+     * (configured 1, actual 0).
      */
     readonly setting: string,
     readonly configured: number,
@@ -176,6 +177,8 @@ export class BucketConfigMismatchError extends BridgeError {
 
 /** What a bucket's stream refuses a node with each permission it withholds, and what to do about it. */
 const WITHHELD_PERMISSIONS: Readonly<Record<string, string>> = {
+  mirror: 'its stream mirrors another, and so takes no writes (configure the bucket it mirrors, or other buckets)',
+  sealed: 'its stream is sealed, and so takes no writes, for good (configure other buckets)',
   denyDelete:
     "its stream refuses message deletes (as every bucket `nats kv add` makes does), so a deleted variable's " +
     "history, a stopped module's marker and what a deleted session leaves would stay for good, and a stream can " +

@@ -75,13 +75,18 @@ export interface OpenedKvBucket {
 const DROPPING_LIMITS = ['ttl', 'maxBucketSize', 'maxMessages'] as const;
 
 /**
- * What a node needs of a bucket's stream beyond writes, which one made elsewhere may withhold: message deletes (a
- * deleted variable's history and a stopped module's marker leave 10 s later, see late-removals.ts; a deleted
- * session's purge markers at once, see session-removal.ts) and roll-ups (a purge of a key). Without them that
- * history would stay for good, its removals refused. nats.go, and so `nats kv add`, makes every KV stream with
- * `deny_delete`, which JetStream never lets a stream drop; nats.js, which makes a missing bucket here, does not.
+ * What a node needs of a bucket's stream, which one made elsewhere may withhold: writes at all (a mirror's stream has
+ * no subjects, so a node's first watch failed with nats.js's bare error, or, on a mirrored sessions bucket, every
+ * write went unanswered until it gave up as an outage; a sealed stream refuses them), message deletes (a deleted
+ * variable's history and a stopped module's marker leave 10 s later, see late-removals.ts; a deleted session's purge
+ * markers at once, see session-removal.ts) and roll-ups (a purge of a key). Without the last two that history would
+ * stay for good, its removals refused. nats.go, and so `nats kv add`, makes every KV stream with `deny_delete`, which
+ * JetStream never lets a stream drop; nats.js, which makes a missing bucket here, does not. Sealing sets
+ * `deny_delete` too: `sealed` comes first, so the refusal names the cause.
  */
 const WITHHELD_PERMISSIONS = [
+  { setting: 'mirror', withheld: (config: StreamConfig) => config.mirror != null, configured: 0 },
+  { setting: 'sealed', withheld: (config: StreamConfig) => config.sealed === true, configured: 0 },
   { setting: 'denyDelete', withheld: (config: StreamConfig) => config.deny_delete === true, configured: 0 },
   { setting: 'allowRollup', withheld: (config: StreamConfig) => config.allow_rollup_hdrs !== true, configured: 1 },
 ] as const;
