@@ -155,7 +155,8 @@ export class BucketConfigMismatchError extends BridgeError {
   constructor(
     readonly bucket: string,
     /**
-     * The option that differs: `historyDepth` or `replicas`; or a limit the bucket must not have (`ttl` in ms,
+     * The option that differs: `historyDepth` or `replicas` (`historyDepth` -1, with `configured` 64, for a bucket
+     * keeping every write of a key, whatever was configured); or a limit the bucket must not have (`ttl` in ms,
      * `maxBucketSize` in bytes, `maxMessages`), with `configured` 0; or `maxValueSize`, the bucket's limit of one
      * message in bytes, with `configured` the least the node needs; or a permission its stream withholds, 1 for set
      * and 0 for not: `mirror` and `sealed` (it takes no writes), `denyDelete` (configured 0, actual 1), `allowRollup`
@@ -206,6 +207,13 @@ function mismatchMessage(
       `KV bucket '${bucket}' exists with maxValueSize ${actual} bytes, below the ${configured} bytes one of its ` +
       'messages must hold for a node; the bucket was left unchanged (raise or remove its limit, or configure other ' +
       'buckets)'
+    );
+  }
+  if (setting === 'historyDepth' && actual < 1) {
+    return (
+      `KV bucket '${bucket}' exists with historyDepth ${actual}: its stream keeps every write of a key for good, ` +
+      `where a node keeps 1 to ${configured}; the bucket was left unchanged (set a limit on its stream, \`nats stream ` +
+      'edit KV_<bucket> --max-msgs-per-subject 64`, or configure other buckets)'
     );
   }
   if (configured === 0) {

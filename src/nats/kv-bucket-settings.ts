@@ -158,8 +158,8 @@ export async function openKvBucket(
 
 /**
  * Checks a bucket's stream configuration against the settings given explicitly; returns what it has.
- * @throws {BucketConfigMismatchError} when it has another value for a setting given explicitly, one of the
- *   {@link DROPPING_LIMITS}, or withholds one of the {@link WITHHELD_PERMISSIONS}
+ * @throws {BucketConfigMismatchError} when it has another value for a setting given explicitly, keeps every write of
+ *   a key, has one of the {@link DROPPING_LIMITS}, or withholds one of the {@link WITHHELD_PERMISSIONS}
  */
 function assertBucketMatches(
   bucket: string,
@@ -173,6 +173,11 @@ function assertBucketMatches(
     if (configured !== undefined && actual[setting] !== configured) {
       throw new BucketConfigMismatchError(bucket, setting, configured, actual[setting]);
     }
+  }
+  // A stream that keeps every write of a key (-1; 0 is stored so): the store reads a key's last `historyDepth` writes,
+  // and took -1 for "all but the oldest", so every history and rollback silently missed the first version.
+  if (actual.historyDepth < 1) {
+    throw new BucketConfigMismatchError(bucket, 'historyDepth', LIMITS.historyDepth, actual.historyDepth);
   }
   // -1 and 0 both mean no limit; the age limit is in nanoseconds, said in ms.
   const limits = {
