@@ -13,6 +13,7 @@ import {
   ExecutionUnknownError,
   HELD_OUTPUT_DROP_REASONS,
   HeldOutputDroppedError,
+  RemovalsBacklogError,
   InternalError,
   NatsConnectionError,
   NatsServerDefectError,
@@ -179,6 +180,7 @@ const factories = {
       {},
       { details: d },
     ),
+  removals_backlog: (_m, d) => new RemovalsBacklogError(str(d.bucket), num(d.limit), str(d.key), { details: d }),
   process_exited: (_m, d) => new ProcessExitedError(str(d.target), str(d.reason), { details: d }),
   provider_error: (_m, d) => new ProviderError(str(d.provider), num(d.status), str(d.providerMessage), { details: d }),
   provider_unavailable: (_m, d) =>

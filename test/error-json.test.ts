@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   BridgeError,
   HeldOutputDroppedError,
+  RemovalsBacklogError,
   InternalError,
   MaxRestartIntensityError,
   ModelAnswerError,
@@ -62,6 +63,14 @@ describe('errorFromJSON', () => {
     expect(rebuilt).toBeInstanceOf(HeldOutputDroppedError);
     expect(rebuilt).toMatchObject({ code: 'held_output_dropped', count: 3, reason: 'not_back', bytes: 1200 });
     expect(rebuilt.details).toMatchObject({ waitedMs: 6000 });
+    expect(rebuilt.message).toBe(sent.message);
+  });
+
+  it("rebuilds a node's removals backlog with its bucket, limit and first key left undone", () => {
+    const sent = new RemovalsBacklogError('vars', 100_000, 's1.k9');
+    const rebuilt = errorFromJSON(errorToJSON(sent));
+    expect(rebuilt).toBeInstanceOf(RemovalsBacklogError);
+    expect(rebuilt).toMatchObject({ code: 'removals_backlog', bucket: 'vars', limit: 100_000, key: 's1.k9' });
     expect(rebuilt.message).toBe(sent.message);
   });
 

@@ -146,6 +146,30 @@ export class StoreLimitError extends BridgeError {
 }
 
 /**
+ * More removals of deleted variables' history wait in a bucket than a node keeps track of (deletes outran them): those
+ * asked for from then on, the messages of `key` first, are left undone until fewer wait, the history staying in the
+ * stream (a later removal of the same key, or the session's deletion, takes it). Told once to the node's `onError`
+ * per overflow; never sent on the wire.
+ */
+export class RemovalsBacklogError extends BridgeError {
+  override readonly code = 'removals_backlog';
+  constructor(
+    readonly bucket: string,
+    /** The removals waiting at most. */
+    readonly limit: number,
+    /** The first key whose removal was left undone. */
+    readonly key: string,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(
+      `over ${limit} removals wait in bucket '${bucket}' (deletes outrun them): those asked for now are left undone, ` +
+        `the messages of '${key}' first, until fewer wait`,
+      { ...options, details: { bucket, limit, key, ...options.details } },
+    );
+  }
+}
+
+/**
  * A KV bucket exists with another setting (its history depth or replicas) than the one a node or store was
  * configured with, with a limit that drops values, or with a value limit too small for what a node stores in it.
  * The bucket is left as it is: configure its value, or change the bucket, and start again.

@@ -22,6 +22,7 @@
 import type { JetStreamManager } from 'nats';
 import { CLOCK_SKEW_MS, removeMessagesUpTo } from './bucket-stream.js';
 import { kvStream, kvSubject } from './kv-bucket.js';
+import { RemovalsBacklogError } from '../errors.js';
 
 /**
  * How long messages stay on a stream of one replica once done with: longer than a live watch takes to deliver them,
@@ -176,12 +177,7 @@ export class LateRemovals {
   #overflow(key: string): void {
     if (this.#overflowTold) return;
     this.#overflowTold = true;
-    this.#deps.report(
-      new Error(
-        `over ${MAX_WAITING} removals wait in bucket '${this.#deps.bucket}' (deletes outrun them): those asked for ` +
-          `now are left undone, the messages of '${key}' first, until fewer wait`,
-      ),
-    );
+    this.#deps.report(new RemovalsBacklogError(this.#deps.bucket, MAX_WAITING, key));
   }
 
   /** Asks for the removal again, later; `false` when it was tried often enough (or the key has a newer one). */

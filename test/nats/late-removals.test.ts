@@ -2,6 +2,7 @@ import type { JetStreamManager } from 'nats';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CLOCK_SKEW_MS } from '../../src/nats/bucket-stream.js';
 import { LateRemovals, MAX_WAITING, REMOVAL_DELAY_MS, type LateRemovalsDeps } from '../../src/nats/late-removals.js';
+import { RemovalsBacklogError } from '../../src/index.js';
 
 /** The messages of a fake stream by sequence: each one's subject, and when the stream took it. */
 type Held = Map<number, { subject: string; time: Date }>;
@@ -135,6 +136,12 @@ describe('late removals of messages done with', () => {
     for (let i = 0; i <= MAX_WAITING + 10; i++) removals.removeLater(`s1.k${i}`, 1);
 
     expect(reported).toHaveLength(1);
+    // Found by the error-path audit: told as a plain Error, with no code for an onError to tell it by.
+    expect(reported[0]).toBeInstanceOf(RemovalsBacklogError);
+    expect(reported[0]).toMatchObject({
+      code: 'removals_backlog',
+      details: { bucket: expect.any(String), limit: MAX_WAITING, key: `s1.k${MAX_WAITING}` },
+    });
     expect(String(reported[0])).toContain(`'s1.k${MAX_WAITING}'`);
     // Due, done (each key holds nothing), and so fewer wait: a new overflow is news.
     await vi.advanceTimersByTimeAsync(REMOVAL_DELAY_MS);
