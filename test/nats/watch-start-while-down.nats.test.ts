@@ -88,3 +88,31 @@ describe('a remote watch started while the connection is down', () => {
     expect(error?.message).toContain('wd2');
   }, 30_000);
 });
+
+describe('a remote watch started once the client gave its connection up', () => {
+  it('fails with nats_connection closed naming the session, as a read made then does', async () => {
+    await fx().runtime(fx().buckets());
+    const link = await startTcpProxy(fx().server.url);
+    onTestFinished(() => link.close());
+    const statuses: NatsConnectionStatus[] = [];
+    const client = await fx().client({
+      servers: link.url,
+      reconnect: { maxAttempts: 1, waitMs: 100 },
+      onError: (error) => {
+        if (error instanceof NatsConnectionError) statuses.push(error.status);
+      },
+    });
+    const session = await client.session('wd3');
+    link.cut();
+    // nats.js tries once more, finds the proxy refusing, and closes the connection: the client's `closed` settles.
+    await client.closed;
+    expect(statuses).toContain('disconnected');
+
+    const error = await session.watchVariables('*', () => {}).catch((failure: unknown) => failure);
+    expect(error).toBeInstanceOf(NatsConnectionError);
+    expect(error).toMatchObject({ code: 'nats_connection', status: 'closed' });
+    expect((error as Error).message).toMatch(/; watch of session 'wd3' not started$/);
+    // A read made then fails alike: the watch is no odd one out.
+    await expect(session.getVariable('x')).rejects.toMatchObject({ code: 'nats_connection', status: 'closed' });
+  }, 15_000);
+});
