@@ -235,8 +235,13 @@ export function createModuleForward(
         throw new CallTimeoutError(subject, waitMs, { cause: error, details });
       }
       const details = { sessionId, moduleId, subject, natsCode: code ?? null };
+      // A body the server carried, grown by the fields this node adds (an executionId, a timeoutMs): never sent, so
+      // told as a client's own oversized request is, with its constraint, and for an execution that it did not run.
       if (code === ErrorCode.MaxPayloadExceeded)
-        throw new ValidationError(`${what}: the request exceeds the server's max_payload`, { cause: error, details });
+        throw new ValidationError(`${what}: the request exceeds the server's max_payload`, {
+          cause: error,
+          details: { ...details, constraint: 'maxPayload', ...(execution ? { outcome: 'not_applied' } : {}) },
+        });
       const message = messageOf(error);
       throw new InternalError(`${what} failed: ${message}`, { cause: error, details });
     }

@@ -193,6 +193,41 @@ describe('requests for a module that stays on its node', () => {
     expect((await local.execute({ question: 'still here?' })).output.answer).toContain('still here?');
   });
 
+  it("answers an execution that outgrows the server's max_payload as it is passed on with validation_failed naming the module", async () => {
+    const { a, b } = await ownerAndOther({ llm: createEchoModel() });
+    // A body the server just carries: the node passing it on adds the executionId and timeoutMs the client left out.
+    const limit = nc().info!.max_payload;
+    const empty = '{"inputs":{"question":""}}';
+    const body = `{"inputs":{"question":"${'x'.repeat(limit - empty.length - 16)}"}}`;
+    for (let reachedB = false, i = 0; !reachedB; i++) {
+      expect(i).toBeLessThan(30);
+      const [reply, node] = await servedBy([b, a], () =>
+        rawReply(nc(), 'tether.v1.session.s1.module.local.execute', body),
+      );
+      reachedB = node === b;
+      expect(reply.body.error?.code).not.toBe('internal_error');
+      if (!reachedB) continue;
+      expect(reply.errorCode).toBe('400');
+      expect(reply.body.error).toMatchObject({
+        code: 'validation_failed',
+        // As a client whose own request is too large is told: the constraint, and that it did not run.
+        details: { sessionId: 's1', moduleId: 'local', constraint: 'maxPayload', outcome: 'not_applied' },
+      });
+      expect(reply.body.error.message).toBe(
+        "passing execute of module 'local' in session 's1' on to its node: the request exceeds the server's max_payload",
+      );
+    }
+    // Node B still passes on an execution that fits.
+    for (let reachedB = false, i = 0; !reachedB; i++) {
+      expect(i).toBeLessThan(30);
+      const [reply, node] = await servedBy([b, a], () =>
+        rawReply(nc(), 'tether.v1.session.s1.module.local.execute', '{"inputs":{"question":"small"}}'),
+      );
+      reachedB = node === b;
+      expect(reply.body.result?.output.answer).toContain('small');
+    }
+  });
+
   it("relays the owner's error reply with its error headers, as the owner sent it", async () => {
     const { a, b } = await ownerAndOther({ llm: createEchoModel() });
     for (let reachedB = false, i = 0; !reachedB; i++) {
