@@ -21,6 +21,7 @@
 import { NatsError, type JetStreamManager } from 'nats';
 import { InternalError, StoreUnavailableError, ValidationError, type StoreUnavailableOutcome } from '../errors.js';
 import { jetStreamMessageOf, noJetStream } from './jetstream-refusal.js';
+import { show } from '../variables/failure.js';
 
 /** How long a store operation waits for its bucket's stream to answer again, by default. */
 export const DEFAULT_UNAVAILABLE_RETRY_MS = 15_000;
@@ -55,9 +56,13 @@ export const isStreamNotFound = (error: unknown): boolean =>
 export function assertUnavailableRetryMs(value: number | undefined): void {
   if (value === undefined) return;
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new ValidationError(`unavailableRetryMs must be a whole number of milliseconds, 0 or more, got ${value}`, {
-      details: { option: 'unavailableRetryMs', value },
-    });
+    // Shown by `show`: a string '500' must not read as the number it is not.
+    throw new ValidationError(
+      `unavailableRetryMs must be a whole number of milliseconds, 0 or more, got ${show(value)}`,
+      {
+        details: { option: 'unavailableRetryMs', value },
+      },
+    );
   }
 }
 

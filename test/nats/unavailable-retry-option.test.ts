@@ -10,7 +10,7 @@ import { closedPort } from '../support/closed-port.js';
 describe('nats.unavailableRetryMs', () => {
   it('is refused with validation_failed naming it when it is no whole number of ms, before connecting', async () => {
     const servers = `nats://127.0.0.1:${await closedPort()}`;
-    for (const value of [-1, 1.5, Number.NaN, Infinity]) {
+    for (const value of [-1, 1.5, Number.NaN, Infinity, '500'] as number[]) {
       const error = await Runtime.start({ nats: { servers, unavailableRetryMs: value } }).then(
         (runtime) => runtime.stop().then(() => undefined),
         (failure: unknown) => failure,
@@ -18,7 +18,7 @@ describe('nats.unavailableRetryMs', () => {
       expect(error, String(value)).toBeInstanceOf(ValidationError);
       expect(error).toMatchObject({
         code: 'validation_failed',
-        message: `unavailableRetryMs must be a whole number of milliseconds, 0 or more, got ${value}`,
+        message: `unavailableRetryMs must be a whole number of milliseconds, 0 or more, got ${typeof value === 'string' ? `"${value}"` : value}`,
         details: { option: 'unavailableRetryMs', value },
       });
     }
