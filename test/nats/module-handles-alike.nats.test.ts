@@ -136,6 +136,33 @@ describe('module handles alike, embedded and remote', () => {
     }
   });
 
+  it('refuse an event type no module announces, naming the ones there are, and still tell the listeners taken', async () => {
+    const { embedded, remote } = await bothKinds('event-types');
+    const accepted = 'module.result, module.failed, module.delta, module.synced, module.syncFailed';
+    const heard: string[] = [];
+    for (const [index, handle] of [embedded, remote].entries()) {
+      for (const [type, got] of [
+        ['module.reslt', "'module.reslt'"],
+        ['module.state', "'module.state' (state changes are heard with onState)"],
+        [7, 'number'],
+      ] as const) {
+        expect(() => handle.on(type as never, () => void heard.push(`refused ${String(type)}`))).toThrow(
+          expect.objectContaining({
+            code: 'validation_failed',
+            message: `on() takes one of ${accepted}, got ${got}`,
+            details: { field: 'type', accepted: accepted.split(', ') },
+          }),
+        );
+      }
+      handle.on('module.result', () => void heard.push(`result ${index}`));
+    }
+    stub.fallback = () => text('Answer: ok');
+    await expect(remote.execute({ question: 'q' })).resolves.toMatchObject({ output: { answer: 'ok' } });
+    // Only the listeners the handles took are told; the refused ones were never added.
+    await waitFor(() => heard.length >= 2);
+    expect(heard.sort()).toEqual(['result 0', 'result 1']);
+  });
+
   it('name a timed-out execution alike: its session, module and execution', async () => {
     const { embedded, remote } = await bothKinds('slow');
     stub.delayMs = 1000;
