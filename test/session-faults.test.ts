@@ -90,6 +90,48 @@ describe('session faults', () => {
     await expect(runtime.session('down')).resolves.toBeDefined();
   });
 
+  it('opens an expired id empty though the purge of its expiry failed, purging what is left first', async () => {
+    const { store, faults } = createFaultyStore();
+    const reported: [unknown, string][] = [];
+    runtime = await Runtime.start({
+      store,
+      sessionTtlMs: 150,
+      onError: (error, where) => reported.push([error, where]),
+    });
+    const session = await runtime.session('stale');
+    await session.defineVariable('x', 'integer', 1);
+    faults.purgeError = new Error('store briefly unavailable');
+    await waitFor(() => reported.length === 1, { message: 'the failed purge was reported' });
+    expect(reported[0]).toEqual([faults.purgeError, 'session stale']);
+    await expect(session.getVariable('x')).rejects.toMatchObject({ code: 'session_expired' });
+    // Still failing: the id is refused, not opened with the expired life's variables as its own.
+    await expect(runtime.session('stale')).rejects.toMatchObject({
+      code: 'internal_error',
+      message: expect.stringContaining('store briefly unavailable'),
+    });
+    faults.purgeError = undefined;
+    const again = await runtime.session('stale');
+    expect(await again.listVariables()).toEqual([]);
+    expect(await store.keys('stale.')).toEqual([]);
+    expect((await again.defineVariable('x', 'integer', 2)).version).toBe(1);
+  });
+
+  it('opens a deleted id empty though the purge of its deletion failed, purging what is left first', async () => {
+    const { store, faults } = createFaultyStore();
+    runtime = await Runtime.start({ store });
+    const session = await runtime.session('half-deleted');
+    await session.defineVariable('x', 'integer', 1);
+    faults.purgeError = new Error('store briefly unavailable');
+    await expect(session.delete()).rejects.toThrow('store briefly unavailable');
+    await expect(session.getVariable('x')).rejects.toMatchObject({ code: 'session_not_found' });
+    faults.purgeError = undefined;
+    const again = await runtime.session('half-deleted');
+    await expect(again.getVariable('x')).rejects.toMatchObject({ code: 'variable_not_found' });
+    // Purged, history and all; the deletion's marker stays (its purge would be heard as the id deleted again).
+    expect(await store.keys('half-deleted.')).toEqual([{ key: 'half-deleted.=ended', revision: expect.any(Number) }]);
+    expect(await store.history('half-deleted.x')).toEqual([]);
+  });
+
   it('reports a failed commit to the writer and changes nothing', async () => {
     const { store, faults } = createFaultyStore();
     runtime = await Runtime.start({ store });

@@ -5,6 +5,7 @@
  * instead, and ignores the marker.
  * @module
  */
+import type { OwedPurges } from '../session/owed-purges.js';
 import { purgeSessionKeys } from '../session/purge-session.js';
 import type { Store } from '../store/store.js';
 import type { VariableRecord } from '../variables/types.js';
@@ -15,29 +16,41 @@ import type { VariableRecord } from '../variables/types.js';
  */
 export const ENDED_KEY = '=ended';
 
-/** Deletes session `id` from `store`, once `end` (this runtime's end of the session) has resolved. */
+/**
+ * Deletes session `id` from `store`, once `end` (this runtime's end of the session) has resolved. A purge the store
+ * fails is noted in `owed`, if given: the id opened again purges first, rather than load the deleted variables.
+ */
 export async function deleteEmbedded(
   store: Store<VariableRecord>,
   id: string,
   end: () => Promise<void>,
+  owed?: OwedPurges,
 ): Promise<void> {
   // Other runtimes may share this store: the marker ends their processes of the session too (see
   // `SessionRouter`). It is purged with the rest (every runtime hears that once more, still within this deletion).
   await store.delete(`${id}.${ENDED_KEY}`);
   // Once the process has ended (a write in flight first), the store can be purged.
   await end();
-  await purgeSessionKeys(store, id);
+  try {
+    await purgeSessionKeys(store, id);
+  } catch (error) {
+    owed?.owe(id, { except: `${id}.${ENDED_KEY}` });
+    throw error;
+  }
 }
 
 /** The deletions an embedded runtime has under way: its stop waits for them. */
 export class EmbeddedDeletions {
   readonly #underWay = new Set<Promise<void>>();
 
-  constructor(private readonly store: Store<VariableRecord>) {}
+  constructor(
+    private readonly store: Store<VariableRecord>,
+    private readonly owed?: OwedPurges,
+  ) {}
 
   /** Deletes session `id` (see {@link deleteEmbedded}), once `end` has resolved. */
   async delete(id: string, end: () => Promise<void>): Promise<void> {
-    const deletion = deleteEmbedded(this.store, id, end);
+    const deletion = deleteEmbedded(this.store, id, end, this.owed);
     this.#underWay.add(deletion);
     try {
       await deletion;

@@ -12,6 +12,7 @@ import type { IdleClock } from '../runtime/idle-clock.js';
 import type { ProcessRef } from '../runtime/process.js';
 import type { ProcessRuntime } from '../runtime/process-runtime.js';
 import type { SessionProcess } from '../session/session-host.js';
+import type { OwedPurges } from '../session/owed-purges.js';
 import { createSessionLogic, type SessionLogic } from '../session/session-logic.js';
 import type { WatchHub } from '../session/watch-hub.js';
 import type { Store } from '../store/store.js';
@@ -44,6 +45,8 @@ export interface SessionProcessesDeps {
   /** Sessions are shared with other nodes (a NATS node). */
   readonly shared: boolean;
   readonly report: (error: unknown, where: string) => void;
+  /** The purges the runtime owes, shared with its deletions (see {@link OwedPurges}). */
+  readonly owed: OwedPurges;
   /** The table's running session processes, by session id: a start adds its entry, an end removes it. */
   readonly sessions: Map<string, SessionEntry>;
   /** The sessions' idle clock. */
@@ -75,6 +78,7 @@ export class SessionProcesses {
       report: (error, sessionId) => deps.report(error, `session ${sessionId}`),
       // On a node, the node that expires a session removes its variables once every node's process has ended.
       purgeOnExpiry: !deps.shared,
+      owed: deps.owed,
       // A NATS node's: a write that lost a race folds in what it re-read only once its router got that far.
       ...(deps.tracking.waitUntilRouted && { routed: deps.tracking.waitUntilRouted }),
     });

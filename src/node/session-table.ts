@@ -24,6 +24,7 @@ import type { WatchHub } from '../session/watch-hub.js';
 import type { Store, StoreChange } from '../store/store.js';
 import type { VariableRecord } from '../variables/types.js';
 import { EmbeddedDeletions } from './embedded-deletion.js';
+import { OwedPurges } from '../session/owed-purges.js';
 import { EmbeddedLives } from './embedded-lives.js';
 import { DormantSessions } from './dormant-sessions.js';
 import { EndedSessions } from './ended-sessions.js';
@@ -77,7 +78,9 @@ export class SessionTable {
   constructor(private readonly deps: SessionTableDeps) {
     this.#idleMs = deps.shared ? deps.hibernateAfterMs : deps.ttlMs;
     this.#tracking = deps.store as Partial<TrackingStore>;
-    this.#deletions = new EmbeddedDeletions(deps.store);
+    // One record of the purges owed: a deletion's that failed is done by the next process of the id, as an expiry's.
+    const owed = new OwedPurges();
+    this.#deletions = new EmbeddedDeletions(deps.store, owed);
     // Sessions shared with other nodes hibernate when idle here: their variables may be in use elsewhere.
     const idle = deps.shared ? 'session.hibernate' : 'session.expire';
     this.#activity = new IdleClock((sessionId) => {
@@ -129,6 +132,7 @@ export class SessionTable {
       modules: deps.modules,
       shared: deps.shared,
       report: deps.report,
+      owed,
       sessions: this.#sessions,
       activity: this.#activity,
       idleMs: this.#idleMs,

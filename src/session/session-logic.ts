@@ -10,6 +10,7 @@ import type { Store, StoreChange } from '../store/store.js';
 import type { IdleClock } from '../runtime/idle-clock.js';
 import { absentKey } from './apply-store-change.js';
 import { frozenChanges } from './frozen-writes.js';
+import { OwedPurges } from './owed-purges.js';
 import { purgeSessionKeys } from './purge-session.js';
 import { jitteredBackoff } from './update-with-retry.js';
 import { hasMoved } from './write-contention.js';
@@ -34,6 +35,11 @@ export interface SessionLogicDeps {
    * Left out (an embedded runtime: its store applies a batch at once), nothing is waited for.
    */
   readonly routed?: (revision: number) => Promise<boolean>;
+  /**
+   * The purges this runtime owes (an expiry's that failed here, a deletion's that failed): a process of such an id
+   * purges first, and fails to load while the store still refuses. Its own when left out.
+   */
+  readonly owed?: OwedPurges;
 }
 
 /** A confirmed check's answer: it committed nothing. */
@@ -78,6 +84,7 @@ async function currentStateOf(
 /** The session machine wired to a store. Build once per runtime: `provide` rebuilds the machine. */
 export function createSessionLogic(deps: SessionLogicDeps) {
   const { store, activity, routed } = deps;
+  const owed = deps.owed ?? new OwedPurges();
   // The purges of expired sessions still under way, by session id: a process of the id started meanwhile (the id
   // opened again) loads once its purge is through, or it would load the expired life's variables as its own.
   const purging = new Map<string, Promise<void>>();
@@ -124,7 +131,10 @@ export function createSessionLogic(deps: SessionLogicDeps) {
           if (routed) await routed(highestRevision(0, entries));
           return entries;
         };
-        (purge ? purge.then(listed) : listed()).then(
+        // A purge that failed (reported then) is done now, or the load fails: the ended life's variables are not this
+        // one's. Asked once an expiry's purge under way has settled, which may have failed meanwhile.
+        const purged = () => (owed.owes(sessionId) ? owed.settle(store, sessionId).then(listed) : listed());
+        (purge ? purge.then(purged) : purged()).then(
           (entries) => sendIfAlive(self, { type: 'store.loaded', entries: frozenChanges(entries) }),
           (error: unknown) => sendIfAlive(self, { type: 'store.loadFailed', error: errorToJSON(error) }),
         );
@@ -167,7 +177,10 @@ export function createSessionLogic(deps: SessionLogicDeps) {
         const purge: Promise<void> = purgeSessionKeys(store, sessionId, { expected })
           .then(
             () => undefined,
-            (error: unknown) => deps.report(error, sessionId),
+            (error: unknown) => {
+              owed.owe(sessionId, { expected });
+              deps.report(error, sessionId);
+            },
           )
           .finally(() => {
             if (purging.get(sessionId) === purge) purging.delete(sessionId);

@@ -20,6 +20,8 @@ export interface Faults {
   commitThrows: Error | undefined;
   /** Thrown by `lastChange` (a session's read of where a key stands, after a conflict or to confirm a refusal). */
   lastChangeError: Error | undefined;
+  /** Thrown by `purge` (a session's expiry or deletion removing its keys). */
+  purgeError: Error | undefined;
 }
 
 /** A store with injectable faults, and the faults to set. */
@@ -32,6 +34,7 @@ export function createFaultyStore(): { store: Store<VariableRecord>; faults: Fau
     listError: undefined,
     commitThrows: undefined,
     lastChangeError: undefined,
+    purgeError: undefined,
   };
   const store: Store<VariableRecord> = {
     ...inner,
@@ -42,6 +45,10 @@ export function createFaultyStore(): { store: Store<VariableRecord>; faults: Fau
     history: (key) => inner.history(key),
     watch: (prefix, listener, options) => inner.watch(prefix, listener, options),
     close: () => inner.close(),
+    async purge(key, revision) {
+      if (faults.purgeError) throw faults.purgeError;
+      return inner.purge(key, revision);
+    },
     async lastChange(key) {
       if (faults.lastChangeError) throw faults.lastChangeError;
       return inner.lastChange!(key);
