@@ -5,10 +5,10 @@
  * execution failed at once, its `Retry-After` unread. The `fetch` given to Ax here waits what the 429 asks (else
  * 1 s, 2 s, 4 s, then 8 s each time) and sends the same request again, a few times: `retry-after-ms` first, which
  * OpenAI and Azure OpenAI send with it in milliseconds (their own SDK reads it first too), else `Retry-After`, in
- * whole seconds or as a date. The 429 is the answer
- * instead when the wait asked for is over {@link MAX_RATE_LIMIT_WAIT_MS}, or would end past half the request's time
- * limit: the last request must have time to be answered, or the rate limit would be reported as a timeout. The wait
- * ends with the request's signal (a cancel, Ax's timeout).
+ * whole seconds or as a date. The 429 is the answer instead when the wait asked for is over
+ * {@link MAX_RATE_LIMIT_WAIT_MS}, or would end past half the request's time limit: the last request must have time to
+ * be answered, or the rate limit would be reported as a timeout. The wait ends with the request's signal (a cancel,
+ * Ax's timeout).
  * @module
  */
 

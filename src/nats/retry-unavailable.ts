@@ -59,9 +59,7 @@ export function assertUnavailableRetryMs(value: number | undefined): void {
     // Shown by `show`: a string '500' must not read as the number it is not.
     throw new ValidationError(
       `unavailableRetryMs must be a whole number of milliseconds, 0 or more, got ${show(value)}`,
-      {
-        details: { option: 'unavailableRetryMs', value },
-      },
+      { details: { option: 'unavailableRetryMs', value } },
     );
   }
 }
