@@ -53,13 +53,14 @@ export interface EndpointHandlers {
   /** The requests not answered yet: each settles once its reply has gone, whether its work ended or was ended. */
   readonly inFlight: ReadonlySet<Promise<void>>;
   /**
-   * The handler of the endpoint `name` on `subject`. `serveOne` hears through `ended` if the request is ended
-   * ({@link EndpointHandlers.end}). `reportsModules`: an error reply carries the modules revision too (a module
-   * endpoint's).
+   * The handler of the endpoint `name`, its requests counted in the endpoint stats under `statsKey` (the endpoint's
+   * subject, or for one served outside the micro service the key each request is counted under). `serveOne` hears
+   * through `ended` if the request is ended ({@link EndpointHandlers.end}). `reportsModules`: an error reply carries
+   * the modules revision too (a module endpoint's).
    */
   handler(
     name: string,
-    subject: string,
+    statsKey: StatsKey,
     serveOne: (msg: ServiceRequest, ended: RequestEnded) => Promise<Uint8Array | RelayedReply>,
     reportsModules?: boolean,
   ): (error: Error | null, msg: ServiceRequest) => void;
@@ -69,6 +70,9 @@ export interface EndpointHandlers {
    */
   end(failure: (msg: ServiceRequest) => unknown): number;
 }
+
+/** Where a request counts in the endpoint stats: one key for all an endpoint's requests, or one read off each. */
+export type StatsKey = string | ((msg: ServiceRequest) => string);
 
 /** A request in flight: answers it with an error before its work ends; `false` when it was answered already. */
 type Ending = (failure: (msg: ServiceRequest) => unknown) => boolean;
@@ -95,7 +99,7 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
 
   function handler(
     name: string,
-    subject: string,
+    statsKey: StatsKey,
     serveOne: (msg: ServiceRequest, ended: RequestEnded) => Promise<Uint8Array | RelayedReply>,
     reportsModules = false,
   ) {
@@ -105,6 +109,7 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
       // Only when asked (one header lookup otherwise): a request still unanswered after a while says so.
       if (msg.headers?.has(ACCEPT_NOTICE_HEADER)) notices.taken(msg);
       const taken = stats.taken();
+      const subject = typeof statsKey === 'string' ? statsKey : statsKey(msg);
       const ending = new RequestEnding();
       // Answered once: by its work, or by an end that came first (what the work comes to is then dropped).
       let answer: (() => void) | undefined;

@@ -3,11 +3,16 @@
  * handler throws synchronously and times only that synchronous call, so for Tether's handlers, which answer after
  * awaiting the work, its `num_errors` stays 0 and its `processing_time` near 0. Each endpoint's `data` in
  * `$SRV.STATS` carries these figures instead (the micro protocol's place for a service's own stats).
+ *
+ * A module's `execute` or `describe` that reached another node and was passed on to this one (the node that has the
+ * module, see module-forward.ts) comes in on a subscription outside the micro service: it counts in `passed_on` of
+ * the endpoint of its operation, apart from that endpoint's own requests, which the node it reached counts once more
+ * as its own. Summing `replies` over the nodes counts each request once; `passed_on` tells which node did the work.
  * @module
  */
 
-/** What `$SRV.STATS` shows in an endpoint's `data`. */
-export interface EndpointStatsData {
+/** The figures of one kind of request of an endpoint. */
+export interface EndpointFigures {
   /** Requests answered so far, with a reply or an error. */
   readonly replies: number;
   /** Requests answered with an error reply. */
@@ -18,25 +23,46 @@ export interface EndpointStatsData {
   readonly average_processing_time: number;
 }
 
+/** What `$SRV.STATS` shows in an endpoint's `data`: its own requests, and those passed on to it if it takes any. */
+export interface EndpointStatsData extends EndpointFigures {
+  /** The requests other nodes passed on to this one (a module endpoint's whose operation is passed on). */
+  readonly passed_on?: EndpointFigures;
+}
+
 interface Counts {
   replies: number;
   errors: number;
   nanos: bigint;
 }
 
-/** Per-endpoint counters, keyed by the endpoint's subject. */
+/** The key under which {@link EndpointStats} counts the requests passed on to the endpoint on `subject`. */
+export function passedOnKey(subject: string): string {
+  // No subject holds a space: it cannot be taken for an endpoint's own.
+  return `passed-on ${subject}`;
+}
+
+/** Per-endpoint counters, keyed by the endpoint's subject (or {@link passedOnKey} of it). */
 export class EndpointStats {
   readonly #bySubject = new Map<string, Counts>();
+  readonly #takingPassedOn: ReadonlySet<string>;
+
+  /**
+   * `takingPassedOn`: the subjects of the endpoints that are passed requests on, whose `data` always has `passed_on`
+   * (zeros before the first), so a dashboard reads the same shape from every node.
+   */
+  constructor(takingPassedOn: Iterable<string> = []) {
+    this.#takingPassedOn = new Set(takingPassedOn);
+  }
 
   /** The moment a request was taken, to hand back to {@link EndpointStats.answered}. */
   taken(): bigint {
     return process.hrtime.bigint();
   }
 
-  /** Counts one answered request of the endpoint on `subject`, taken at `since`. */
-  answered(subject: string, since: bigint, failed: boolean): void {
-    let counts = this.#bySubject.get(subject);
-    if (!counts) this.#bySubject.set(subject, (counts = { replies: 0, errors: 0, nanos: 0n }));
+  /** Counts one answered request under `key` (an endpoint's subject, or {@link passedOnKey} of it), taken at `since`. */
+  answered(key: string, since: bigint, failed: boolean): void {
+    let counts = this.#bySubject.get(key);
+    if (!counts) this.#bySubject.set(key, (counts = { replies: 0, errors: 0, nanos: 0n }));
     counts.replies += 1;
     if (failed) counts.errors += 1;
     counts.nanos += process.hrtime.bigint() - since;
@@ -44,7 +70,12 @@ export class EndpointStats {
 
   /** The `data` of the endpoint on `subject`. */
   data(subject: string): EndpointStatsData {
-    const { replies = 0, errors = 0, nanos = 0n } = this.#bySubject.get(subject) ?? {};
+    const own = this.#figures(subject);
+    return this.#takingPassedOn.has(subject) ? { ...own, passed_on: this.#figures(passedOnKey(subject)) } : own;
+  }
+
+  #figures(key: string): EndpointFigures {
+    const { replies = 0, errors = 0, nanos = 0n } = this.#bySubject.get(key) ?? {};
     const total = Number(nanos);
     return {
       replies,

@@ -165,6 +165,10 @@ export function forwardedModuleEndpoint(deps: ModuleServiceDeps): ServiceEndpoin
     // The relaying node watches this one while an execution runs here.
     announcesAcceptance: true,
     relayedHere: true,
+    countedIn(subject) {
+      const operation = subjects.parseModuleForward(subject)?.operation;
+      return operation === undefined ? undefined : subjects.moduleEndpoint(operation);
+    },
     holdWhileWaiting: (key) => deps.control.hold(key),
     // And asks this one for an execution's reply it lost while its own connection was down (see module-forward.ts).
     replyKey(subject, body) {

@@ -35,6 +35,12 @@ export interface ServiceEndpoint {
    */
   readonly relayedHere?: boolean;
   /**
+   * For an endpoint served outside the micro service (`SessionService.serveOn`): the subject of the service endpoint
+   * whose `$SRV.STATS` data counts a request on `subject`, in its `passed_on` (see endpoint-stats.ts). Without it, or
+   * when it gives `undefined`, the request counts in no endpoint's figures.
+   */
+  readonly countedIn?: (subject: string) => string | undefined;
+  /**
    * For an endpoint with a {@link ServiceEndpoint.replyKey}: holds the request of that key while it waits for
    * read-your-writes, before its work starts (see `ModuleControl.hold`); returns what lets it go.
    */

@@ -28,12 +28,12 @@ import type { SessionServiceOptions } from './session-service-options.js';
 import type { SessionProvider } from './session-provider.js';
 import { createSessionRequests } from './session-request.js';
 import { pageRequestOf } from './session-page.js';
-import { VARIABLE_OPERATIONS } from './operations.js';
+import { FORWARDED_OPERATIONS, VARIABLE_OPERATIONS } from './operations.js';
 import type { RequestEnded } from './request-ending.js';
 import { createSubjects, type TetherSubjects } from './subjects.js';
 import { OUTAGE_WAIT_MS } from './revision-waiters.js';
 import { variableEventOf, withoutOldValue } from './variable-events.js';
-import { EndpointStats } from './endpoint-stats.js';
+import { EndpointStats, passedOnKey } from './endpoint-stats.js';
 import { createEventOutbox } from './event-outbox.js';
 import { createEndpointHandlers } from './endpoint-handler.js';
 import { awaitApplied, revisionIn } from './revision-headers.js';
@@ -140,7 +140,8 @@ export async function startSessionService(
     if (event) outbox.publish(subjects.variableEvent(event.sessionId, event.name), event, () => withoutOldValue(event));
   });
 
-  const stats = new EndpointStats();
+  // The module endpoints whose requests a node passes on to the one that has the module (see module-forward.ts).
+  const stats = new EndpointStats(FORWARDED_OPERATIONS.map((operation) => subjects.moduleEndpoint(operation)));
   // Told as every refused subscription of a running node is (see needed-subscription.ts).
   const srvRefusals = serviceSubjectRefusals(connection, (error) => report(error, 'nats'));
   const service: Service = await connection.services.add({
@@ -274,8 +275,11 @@ export async function startSessionService(
     async serveOn(subject, endpoint) {
       if (stopping || connection.isClosed()) return async () => {};
       const serveOne = (msg: ServiceRequest, ended: RequestEnded) => serveEndpoint(msg, endpoint, ended);
-      // Counted under the endpoint's own (wildcard) subject: one count for all the subscriptions serving it.
-      return served.serve(subject, handler(endpoint.name, endpoint.subject, serveOne, true));
+      // Counted apart from the requests of the micro service's endpoint it names, so that the node the request
+      // reached, which counts it as its own, and this one do not count it twice (see endpoint-stats.ts).
+      const { countedIn } = endpoint;
+      const statsKey = (msg: ServiceRequest): string => passedOnKey(countedIn?.(msg.subject) ?? endpoint.subject);
+      return served.serve(subject, handler(endpoint.name, statsKey, serveOne, true));
     },
     stop(grace = createStopGrace()) {
       stopping ??= (async () => {
