@@ -7,6 +7,7 @@
  */
 import { ValidationError } from '../errors.js';
 import { kindOf, show } from '../variables/failure.js';
+import { isPlainObject } from '../variables/json-value.js';
 import { assertKindReadable, readOptions } from '../option-keys.js';
 
 /**
@@ -62,6 +63,14 @@ export function assertOptions(options: unknown, operation: OptionsOperation): vo
   assertKindReadable(options, `${operation} options`);
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new ValidationError(`${operation} options must be an object`);
+  }
+  // Own keys are what is checked, and each operation then reads its options as it does: a copy dropped an inherited
+  // expectedVersion (the write landed unconditionally), a read took an inherited default.
+  if (!isPlainObject(options)) {
+    throw new ValidationError(
+      `${operation} options must be a plain object (its fields its own), got ${show(options)}`,
+      { details: { operation, got: show(options) } },
+    );
   }
   const allowed: Readonly<Record<string, OptionKind>> = ACCEPTED[operation];
   const entries = readOptions(options, operation);
