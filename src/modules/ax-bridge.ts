@@ -9,6 +9,7 @@
 import {
   axGlobals,
   type AxAIService,
+  type AxFieldType,
   type AxFunction,
   type AxFunctionJSONSchema,
   type AxModelConfig,
@@ -140,4 +141,9 @@ export function axServiceOf(model: LanguageModel): AxAIService {
   const service = services.get(model);
   if (!service) throw new ValidationError(`language model '${model.toString()}' was not built by createLanguageModel`);
   return service;
+}
+
+/** A field from Ax's fluent builder as its field-type parameter: the two disagree under exactOptionalPropertyTypes. */
+export function asField(field: unknown): AxFieldType {
+  return field as AxFieldType;
 }

@@ -5,17 +5,9 @@
  * @module
  */
 import { AxSignature, agent, bestOfN, f, refine } from '@ax-llm/ax';
-import type {
-  AxFieldType,
-  AxFunction,
-  AxGen,
-  AxGenIn,
-  AxGenOut,
-  AxProgramForwardOptions,
-  AxSignature as Sig,
-} from '@ax-llm/ax';
+import type { AxFunction, AxGen, AxGenIn, AxGenOut, AxProgramForwardOptions, AxSignature as Sig } from '@ax-llm/ax';
 import { ValidationError } from '../errors.js';
-import { applyToStep, axServiceOf, toAxFunction, toForwardOptions } from './ax-bridge.js';
+import { applyToStep, asField, axServiceOf, toAxFunction, toForwardOptions } from './ax-bridge.js';
 import { createCodeRuntime } from './code-runtime.js';
 import { GeneratorPool, type Pooled } from './generator-pool.js';
 import { finishTextDeltas, streamTextFields, type DeltaRelay } from './text-deltas.js';
@@ -35,6 +27,7 @@ import {
 import { missingFieldsError, toTetherError } from './provider-errors.js';
 import { withoutKey } from './hidden-key.js';
 import { dateOutputFields, withOutputDates, type DateField } from './structured-dates.js';
+import { jsonOutputFields, leavesJsonText, withParsedJson } from './structured-json.js';
 import { pickByMajority } from './pick-by-majority.js';
 import { assertModuleToolNames } from './tool-name.js';
 import { type ProgramParameter, checkProgramSettings, checkSetting } from './setting-limits.js';
@@ -126,6 +119,7 @@ export class AxProgramRunner {
   /** The output fields an answer must have (neither optional nor internal). */
   readonly #required: readonly string[];
   readonly #dates: readonly DateField[];
+  readonly #json: readonly string[];
   readonly #functions: AxFunction[];
   readonly #inputs: InputFields;
   /** This program's idle generators, reused by its executions one at a time. */
@@ -161,6 +155,7 @@ export class AxProgramRunner {
       .filter((field) => !field.isOptional && !field.isInternal)
       .map((field) => field.name);
     this.#dates = dateOutputFields(sig.getOutputFields());
+    this.#json = jsonOutputFields(sig.getOutputFields());
     // Left to the check of the outcome: a ReAct step that calls a tool answers no output field (and Ax asserts on
     // every step), and MultiChainComparison's samples are asserted one by one, before the pick, where a sample
     // lacking a field is simply outvoted.
@@ -234,6 +229,7 @@ export class AxProgramRunner {
     /** The deltas of a program not taken from the pool (a ProgramOfThought's), when the execution wants them. */
     let relay: DeltaRelay | undefined;
     let forwarded: Promise<FieldValues>;
+    let parsesJson = false;
     // The signal stops the program rather than going to Ax: Ax would merge it with its own per-forward signal
     // through AbortSignal.any, measured at ~40 µs per execution on Node 20 (mostly collecting its weak refs).
     // Ax's stop aborts the program's requests in flight, and its next forward if none is (see
@@ -246,6 +242,8 @@ export class AxProgramRunner {
       // and spread stopSequences 'END' into ['E', 'N', 'D'].
       checkParameters(params);
       const options = toForwardOptions(params);
+      // Asked of the model this execution names, as Ax asks it.
+      parsesJson = this.#json.length > 0 && leavesJsonText(this.#signature, service.getFeatures(options.model));
       // Streamed only for a listener: Ax streams by default, and its streamed parsing is the less robust one. Never a
       // ReAct's: Ax keeps one stream per forward, so the text a model writes beside a tool call would begin the answer
       // its last step gives; its deltas come from that answer, whole (see GeneratorPool.finishDeltas).
@@ -307,7 +305,7 @@ export class AxProgramRunner {
         if (pooled) this.#pool.finishDeltas(pooled, result);
         else if (relay) finishTextDeltas(relay, this.#signature, result);
         settle();
-        return finish(this.#outcome(result, llm.provider));
+        return finish(this.#outcome(parsesJson ? withParsedJson(result, this.#json) : result, llm.provider));
       },
       (error: unknown) => {
         settle();
@@ -389,9 +387,4 @@ export class AxProgramRunner {
     const { [REASONING]: reasoning, ...output } = result;
     return typeof reasoning === 'string' ? { output, reasoning } : { output };
   }
-}
-
-/** Ax's fluent field builder and its field-type parameter disagree under exactOptionalPropertyTypes. */
-function asField(field: unknown): AxFieldType {
-  return field as AxFieldType;
 }
