@@ -24,6 +24,7 @@ import { DEADLINE_HEADER, pastDeadline, takenLate } from './request-deadline.js'
 import { UNTAKEN_AFTER_MS } from './taker-search.js';
 import { MODULE_READS, VARIABLE_READS, type ModuleOperation, type VariableOperation } from './operations.js';
 import { ACCEPT_NOTICE_HEADER, encodeError } from './wire.js';
+import { spelledRequest } from './request-headers.js';
 
 /** What {@link createEndpointHandlers} replies with and reports to. */
 export interface EndpointHandlerDeps {
@@ -103,9 +104,11 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
     serveOne: (msg: ServiceRequest, ended: RequestEnded) => Promise<Uint8Array | RelayedReply>,
     reportsModules = false,
   ) {
-    return (error: Error | null, msg: ServiceRequest): void => {
+    return (error: Error | null, received: ServiceRequest): void => {
       if (error) return report(error, `endpoint ${name}`);
       requestCount += 1;
+      // Read by every step below under the names they look up, however the client spelled them.
+      const msg = spelledRequest(received);
       // Only when asked (one header lookup otherwise): a request still unanswered after a while says so.
       if (msg.headers?.has(ACCEPT_NOTICE_HEADER)) notices.taken(msg);
       const taken = stats.taken();
