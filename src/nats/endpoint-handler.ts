@@ -108,7 +108,7 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
       if (error) return report(error, `endpoint ${name}`);
       requestCount += 1;
       // Read by every step below under the names they look up, however the client spelled them.
-      const msg = spelledRequest(received);
+      const { request: msg, refusal } = spelledRequest(received);
       // Only when asked (one header lookup otherwise): a request still unanswered after a while says so.
       if (msg.headers?.has(ACCEPT_NOTICE_HEADER)) notices.taken(msg);
       const taken = stats.taken();
@@ -152,7 +152,8 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
         msg.subject.endsWith('.execute') && takenLate(deadline, UNTAKEN_AFTER_MS)
           ? connection.flush().then(() => serveOne(msg, ending))
           : serveOne(msg, ending);
-      void (late ? Promise.reject(late) : serve()).then(succeed, fail);
+      const refused = refusal ?? late;
+      void (refused ? Promise.reject(refused) : serve()).then(succeed, fail);
       inFlight.add(answered);
       endings.set(answered, (failure) => {
         if (!first()) return false;

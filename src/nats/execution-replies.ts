@@ -35,7 +35,7 @@ import { assertModuleId } from '../modules/module-spec.js';
 import { assertSessionId } from '../variables/names.js';
 import { assertExecutionId } from './request-fields.js';
 import { asServiceRequest } from './service-endpoint.js';
-import { spelledHeaders } from './request-headers.js';
+import { requestHeaders } from './request-headers.js';
 import { ALL_NODES, type TetherSubjects } from './subjects.js';
 import {
   ACCEPTED_BY_HEADER,
@@ -307,8 +307,7 @@ export async function serveExecutionOutcomes(
     let searchDeadline: number | undefined;
     try {
       key = keyOf(msg);
-      const asked = msg.headers === undefined ? undefined : spelledHeaders(msg.headers);
-      searchDeadline = searchDeadlineIn(asked?.get(SEARCH_DEADLINE_HEADER));
+      searchDeadline = searchDeadlineIn(requestHeaders(msg)?.get(SEARCH_DEADLINE_HEADER));
     } catch (failure) {
       const encoded = encodeError(failure);
       asServiceRequest(msg).respondError(encoded.status, encoded.description, encoded.body);

@@ -8,6 +8,8 @@
  * @module
  */
 import { headers as newHeaders, type MsgHdrs } from 'nats';
+import { ValidationError } from '../errors.js';
+import { messageOf } from '../printable.js';
 import { DEADLINE_HEADER } from './request-deadline.js';
 import { SEARCH_DEADLINE_HEADER } from './search-deadline.js';
 import type { ServiceRequest } from './service-endpoint.js';
@@ -43,16 +45,46 @@ export function spelledHeaders(headers: MsgHdrs): MsgHdrs {
   return spelled;
 }
 
-/** `msg` as the node's handlers read it: its Tether headers under their documented names (see the module comment). */
-export function spelledRequest(msg: ServiceRequest): ServiceRequest {
-  const { headers } = msg;
-  if (headers === undefined) return msg;
-  const spelled = spelledHeaders(headers);
-  if (spelled === headers) return msg;
+/**
+ * The headers of `msg` (see {@link spelledHeaders}), `undefined` without any.
+ * @throws {ValidationError} when its header block has a name nats.js cannot read (white space, `:` or a character
+ *   outside printable ASCII in it), as a raw client can send and the server passes on: refused as the client's
+ *   mistake, with a JSON body, rather than the bodiless 500 nats.js's service answers a handler's throw with.
+ */
+export function requestHeaders(msg: Pick<ServiceRequest, 'headers'>): MsgHdrs | undefined {
+  let headers: MsgHdrs | undefined;
+  try {
+    // nats.js decodes the header block when it is first read, and throws on a name it refuses.
+    headers = msg.headers;
+  } catch (failure) {
+    throw new ValidationError(
+      `request headers unreadable: a header name must be printable ASCII with no space or ':' (${messageOf(failure)})`,
+      { cause: failure, details: { constraint: 'headers' } },
+    );
+  }
+  return headers === undefined ? undefined : spelledHeaders(headers);
+}
+
+/**
+ * `msg` as the node's handlers read it: its Tether headers under their documented names (see the module comment);
+ * with headers it cannot read, `msg` without headers and the refusal to answer it with.
+ */
+export function spelledRequest(msg: ServiceRequest): { readonly request: ServiceRequest; readonly refusal?: unknown } {
+  let headers: MsgHdrs | undefined;
+  try {
+    headers = requestHeaders(msg);
+  } catch (refusal) {
+    return { request: withHeaders(msg, undefined), refusal };
+  }
+  return { request: headers === msg.headers ? msg : withHeaders(msg, headers) };
+}
+
+/** `msg` with `headers` in place of its own; it answers as `msg` does. */
+function withHeaders(msg: ServiceRequest, headers: MsgHdrs | undefined): ServiceRequest {
   return {
     subject: msg.subject,
     data: msg.data,
-    headers: spelled,
+    ...(headers === undefined ? {} : { headers }),
     ...(msg.reply === undefined ? {} : { reply: msg.reply }),
     respond: (data, opts) => msg.respond(data, opts),
     respondError: (code, description, data) => msg.respondError(code, description, data),

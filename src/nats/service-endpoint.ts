@@ -69,7 +69,9 @@ export class RelayedReply {
 }
 
 /** What the service's handlers use of a request: a micro service message's, or a plain subscription's. */
-export type ServiceRequest = Pick<ServiceMsg, 'subject' | 'data' | 'headers' | 'reply' | 'respond' | 'respondError'>;
+export type ServiceRequest = Pick<ServiceMsg, 'subject' | 'data' | 'reply' | 'respond' | 'respondError'> & {
+  readonly headers?: MsgHdrs | undefined;
+};
 
 /**
  * A plain subscription's message as a {@link ServiceRequest}: its error reply sets the micro protocol's headers,
@@ -79,7 +81,11 @@ export function asServiceRequest(msg: Msg): ServiceRequest {
   return {
     subject: msg.subject,
     data: msg.data,
-    ...(msg.headers === undefined ? {} : { headers: msg.headers }),
+    // Read when asked for, as a micro service message's: nats.js decodes them then, and throws on a name it refuses
+    // (see request-headers.ts), which must not keep the request from its error reply.
+    get headers(): MsgHdrs | undefined {
+      return msg.headers;
+    },
     ...(msg.reply === undefined ? {} : { reply: msg.reply }),
     respond: (data, opts) => msg.respond(data, opts),
     respondError(code, description, data) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { rawAnswer, rawReply } from '../support/raw-request.js';
+import { rawSocketRequest } from '../support/raw-nats-socket.js';
 
 // A client in another language sends header names as its user wrote them: nats.py and a raw socket keep
 // `tether-min-revision` as given; nats.go canonicalizes `TETHER-DEADLINE` to the documented spelling. Looked up
@@ -91,5 +92,46 @@ describe('request header names', () => {
       code: 'validation_failed',
       message: `header Tether-Search-Deadline must be ms since 1970, not seconds, got '${seconds}'`,
     });
+  });
+});
+
+describe('request header names nats.js cannot read', () => {
+  // A raw client (or nats.py, which writes names as given) can send a name with a space or outside ASCII; the
+  // server passes it on. nats.js threw reading it, and its service answered 500 with no body: a client parsing the
+  // documented JSON error body got nothing to parse.
+  it('refuses them with validation_failed and a JSON body, and writes nothing', async () => {
+    const node = (await fx().node(fx().buckets())).serviceId;
+    await sent('bad-name', 'open', {}, []);
+    await sent('bad-name', 'var.define', { name: 'n', type: 'integer', value: 1 }, []);
+    const subject = 'tether.v1.session.bad-name.var.set';
+    for (const name of ['X Trace', 'Tether-Min-Revision ', 'Trace-\u00dc']) {
+      const reply = await rawSocketRequest(
+        fx().server.url,
+        subject,
+        `NATS/1.0\r\n${name}: 1\r\n\r\n`,
+        '{"name":"n","value":2}',
+      );
+      expect(reply.header, name).toMatch(/^NATS\/1\.0\r\n/);
+      expect(reply.header, name).toContain('Nats-Service-Error-Code: 400\r\n');
+      expect(reply.header, name).toMatch(
+        /Nats-Service-Error: validation_failed: request headers unreadable: [ -~]+\r\n/,
+      );
+      const error = JSON.parse(reply.body).error;
+      expect(error, name).toMatchObject({ code: 'validation_failed', details: { constraint: 'headers' } });
+      expect(error.message, name).toMatch(/^request headers unreadable: a header name must be printable ASCII/);
+    }
+    // The same on the outcome subject, which is no micro service endpoint.
+    const outcome = `tether.v1.node.${node}.bad-name.module.qa.outcome`;
+    const asked = await rawSocketRequest(
+      fx().server.url,
+      outcome,
+      'NATS/1.0\r\nX Trace: 1\r\n\r\n',
+      '{"executionId":"e"}',
+    );
+    expect(JSON.parse(asked.body).error).toMatchObject({
+      code: 'validation_failed',
+      details: { constraint: 'headers' },
+    });
+    expect(await valueOf('bad-name')).toBe(1);
   });
 });
