@@ -38,6 +38,8 @@ export type ModuleEvent = (Exclude<ModuleEmittedEvent, ReplyEvent> | ModuleState
   readonly sessionId: string;
   readonly moduleId: string;
   readonly incarnation?: string;
+  /** The node whose process it is (its service's instance id, as `$SRV.PING` and `node_lost` name it). */
+  readonly nodeId?: string;
 };
 
 /** Every `type` a {@link ModuleEvent} can have. */
@@ -131,20 +133,22 @@ function withErrorCut<E extends { readonly error: SerializedError }>(event: E): 
  * `process_exited` error its caller got, before the node calls the returned function, which then publishes the
  * `idle` state that process could no longer tell. The process is never
  * disturbed by a publish that fails. Each event names `incarnation`, the life of the module's session, when given
- * (a module ends with its session's life, so one life serves all its events).
+ * (a module ends with its session's life, so one life serves all its events), and `nodeId`, the node publishing it.
  */
 export function publishModuleEvents(
   outbox: EventOutbox,
   subjects: TetherSubjects,
   handle: ModuleHandle,
   incarnation?: string,
+  nodeId?: string,
 ): () => void {
   const { sessionId, moduleId } = handle;
   const subject = subjects.moduleEvent(sessionId, moduleId);
-  const life = incarnation === undefined ? {} : { incarnation };
+  // The node too: several nodes may run the module, and an alert on a failure must say which one failed.
+  const origin = { ...(incarnation === undefined ? {} : { incarnation }), ...(nodeId === undefined ? {} : { nodeId }) };
   // Every event names the session, the module and the life, also what stands for one too large: a subscriber bound
   // to one life takes an event naming none as an older node's, and would take another life's.
-  const named = (event: object): object => ({ ...event, sessionId, moduleId, ...life });
+  const named = (event: object): object => ({ ...event, sessionId, moduleId, ...origin });
   const publish = (event: object, oversize?: OversizeEvent): void =>
     outbox.publish(
       subject,
@@ -158,7 +162,7 @@ export function publishModuleEvents(
   // `idle` goes out once per execution, the same bytes every time: encoded once. A busy state names its execution.
   let idle: Uint8Array | undefined;
   const publishIdle = (): void => {
-    idle ??= encodeJson({ type: 'module.state', state: 'idle', sessionId, moduleId, ...life } satisfies ModuleEvent);
+    idle ??= encodeJson({ type: 'module.state', state: 'idle', sessionId, moduleId, ...origin } satisfies ModuleEvent);
     outbox.publishEncoded(subject, idle);
   };
   let initial = true;

@@ -245,7 +245,8 @@ export async function openNatsNode(
       deleteSession: (sessionId, incarnation) => life.delete(sessionId, incarnation),
       listSessions: (request) => listing.page(request),
       loadModule: (sessionId, moduleId) => specs.load(sessionId, moduleId),
-      publishModuleEvents: (handle, incarnation) => publishModuleEvents(outbox, subjects, handle, incarnation),
+      publishModuleEvents: (handle, incarnation) =>
+        publishModuleEvents(outbox, subjects, handle, incarnation, service?.id),
       // Named so that tools can tell nodes apart: unnamed nodes all connect as 'tether-node'.
       inspector: inspection
         ? natsInspector(

@@ -15,8 +15,9 @@ describe('module events', () => {
   it('reach a plain nats subscriber: state changes, syncs, deltas and results with provenance', async () => {
     stub.fallback = () => text('Answer: The sky is blue.');
     const buckets = fx().buckets();
-    await fx().runtime(buckets, { llm: llm() });
-    await fx().runtime(buckets, { llm: llm() });
+    const nodes = [await fx().runtime(buckets, { llm: llm() }), await fx().runtime(buckets, { llm: llm() })];
+    // Each event names the node whose process published it.
+    const nodeId = expect.stringMatching(new RegExp(`^(${nodes.map((node) => node.nodeId).join('|')})$`));
     const client = await fx().client();
     const session = await client.session('ev');
     await session.defineVariable('t', 'float', 0.4);
@@ -59,6 +60,7 @@ describe('module events', () => {
         type: 'module.result',
         sessionId: 'ev',
         moduleId: 'qa',
+        nodeId,
         incarnation: session.incarnation,
         result: { ...result, provenance: { t: 1 } },
       });
@@ -73,6 +75,7 @@ describe('module events', () => {
       executionId: expect.stringMatching(new RegExp(`^(${results.map((r) => r.executionId).join('|')})$`)),
       sessionId: 'ev',
       moduleId: 'qa',
+      nodeId,
       incarnation: session.incarnation,
     });
     expect(states.at(-1)).toEqual({
@@ -80,6 +83,7 @@ describe('module events', () => {
       state: 'idle',
       sessionId: 'ev',
       moduleId: 'qa',
+      nodeId,
       incarnation: session.incarnation,
     });
   });

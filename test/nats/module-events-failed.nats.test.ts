@@ -71,6 +71,8 @@ describe('module events', () => {
         type: 'module.failed',
         sessionId: 'crashed',
         moduleId: 'qa',
+        // Found by the observability audit: an alert on a failure could not tell which node's process it was.
+        nodeId: runtime.nodeId,
         error: {
           code: 'process_exited',
           details: {

@@ -224,8 +224,12 @@ describe('module handles alike, embedded and remote', () => {
       message: 'every event heard, remotely and embedded',
     });
     expect(heard.embedded.map((event) => (event as { type: string }).type)).toEqual(types.map((t) => `module.${t}`));
-    for (const event of heard.remote) expect(event).toMatchObject({ incarnation: session.incarnation });
-    const withoutLife = heard.remote.map(({ incarnation: _life, ...rest }: { incarnation?: string }) => rest);
+    for (const event of heard.remote) {
+      expect(event).toMatchObject({ incarnation: session.incarnation, nodeId: expect.any(String) });
+    }
+    const withoutLife = heard.remote.map(
+      ({ incarnation: _life, nodeId: _node, ...rest }: { incarnation?: string; nodeId?: string }) => rest,
+    );
     expect(withoutLife).toEqual(heard.embedded);
     for (const event of heard.embedded) expect(event).toMatchObject({ sessionId: 'heard', moduleId: 'qa' });
   });

@@ -22,7 +22,7 @@ describe('a sync between the steps of a ReAct execution that is refused, on a NA
         return 'fact: 42';
       },
     };
-    await fx().runtime(fx().buckets(), { llm: openai.llm(), tools: [lookup] });
+    const node = await fx().runtime(fx().buckets(), { llm: openai.llm(), tools: [lookup] });
     session = await (await fx().client()).session('react-sync');
     await session.defineVariable('knob', 'json', 0.2);
     const agent = await session.module('agent', REACT_AGENT_SPEC);
@@ -47,6 +47,7 @@ describe('a sync between the steps of a ReAct execution that is refused, on a NA
         type: 'module.syncFailed',
         sessionId: 'react-sync',
         moduleId: 'agent',
+        nodeId: node.nodeId,
         incarnation: session.incarnation,
         executionId: result.executionId,
         error: result.syncFailed,
