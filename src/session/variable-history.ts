@@ -90,20 +90,31 @@ export function assertHistoryVersion(name: string, version: unknown): asserts ve
   });
 }
 
-/** The entry of `version` in variable `name`'s history; `ValidationError` when it is not kept there. */
+/**
+ * The entry of `version` in variable `name`'s history; `ValidationError` when it is not kept there, naming the
+ * versions that are: a caller holding a version from a log cannot otherwise tell one pushed out past the history
+ * depth from one mistyped, nor which it can roll back to instead.
+ */
 export function entryAtVersion(
   history: readonly VariableHistoryEntry[],
   name: string,
   version: number,
 ): VariableHistoryEntry {
   const entry = history.find((candidate) => candidate.version === version);
-  if (!entry) {
-    throw new ValidationError(`variable '${name}' has no version ${printable(version)} in its history`, {
-      variable: name,
-      details: { version },
-    });
-  }
-  return entry;
+  if (entry) return entry;
+  const [oldest, newest] = [history[0]?.version, history.at(-1)?.version];
+  // The history is an unbroken run of versions (historyOf), so its ends say every version it keeps.
+  const kept =
+    oldest === undefined || newest === undefined ? undefined : { oldestVersion: oldest, newestVersion: newest };
+  const keeps = !kept
+    ? ''
+    : oldest === newest
+      ? `, which keeps only version ${oldest}`
+      : `, which keeps versions ${oldest} to ${newest}`;
+  throw new ValidationError(`variable '${name}' has no version ${printable(version)} in its history${keeps}`, {
+    variable: name,
+    details: { version, ...kept },
+  });
 }
 
 /**

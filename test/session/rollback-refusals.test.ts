@@ -44,10 +44,20 @@ describe('rollbackVariable refuses', () => {
     expect(error).toBeInstanceOf(ValidationError);
     expect(error).toMatchObject({
       code: 'validation_failed',
-      message: "variable 'x' has no version 99 in its history",
-      details: { variable: 'x', version: 99 },
+      message: "variable 'x' has no version 99 in its history, which keeps versions 1 to 2",
+      details: { variable: 'x', version: 99, oldestVersion: 1, newestVersion: 2 },
     });
     expect(await session.describeVariable('x')).toMatchObject({ value: 2, version: 2 });
+  });
+
+  it('a version above the only one kept, saying that one', async () => {
+    runtime = await Runtime.start();
+    const session = await runtime.session('s7');
+    await session.defineVariable('x', 'integer', 1);
+    await expect(session.rollbackVariable('x', 2)).rejects.toMatchObject({
+      message: "variable 'x' has no version 2 in its history, which keeps only version 1",
+      details: { variable: 'x', version: 2, oldestVersion: 1, newestVersion: 1 },
+    });
   });
 
   it('a variable the session does not hold, naming it and the session, writing nothing', async () => {
