@@ -303,7 +303,8 @@ export interface ModuleTool {
   /**
    * `signal` aborts when the execution is cancelled: a tool doing slow work should stop then. A throw ends the
    * execution with `ToolFailedError` (`tool_failed`) naming the tool; to let the model see a failure and carry
-   * on, return it as the result instead.
+   * on, return it as the result instead. A tool that executes its own module waits behind the execution waiting for
+   * it, until that execution's timeout: executions of one module run one at a time.
    */
   readonly func: (args: Record<string, unknown>, context: ToolCallContext) => unknown;
 }
