@@ -132,6 +132,29 @@ describe('session faults', () => {
     expect(await store.history('half-deleted.x')).toEqual([]);
   });
 
+  it("keeps a new life's variables, written by another runtime on the store, when a failed deletion's purge is done", async () => {
+    const { store, faults } = createFaultyStore();
+    runtime = await Runtime.start({ store });
+    const other = await Runtime.start({ store });
+    try {
+      const session = await runtime.session('reused');
+      await session.defineVariable('x', 'integer', 1);
+      faults.purgeError = new Error('store briefly unavailable');
+      await expect(session.delete()).rejects.toThrow('store briefly unavailable');
+      faults.purgeError = undefined;
+      // The id opened again on the other runtime: a new session, whose variable is written after the deletion.
+      const reopened = await other.session('reused');
+      await reopened.defineVariable('y', 'integer', 2);
+      // This runtime owes the deletion's purge, done as the id opens here: the deleted life's x goes, y stays.
+      const here = await runtime.session('reused');
+      expect(await here.getVariable('y')).toBe(2);
+      await expect(here.getVariable('x')).rejects.toMatchObject({ code: 'variable_not_found' });
+      expect(await reopened.getVariable('y')).toBe(2);
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('reports a failed commit to the writer and changes nothing', async () => {
     const { store, faults } = createFaultyStore();
     runtime = await Runtime.start({ store });

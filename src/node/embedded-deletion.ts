@@ -28,13 +28,18 @@ export async function deleteEmbedded(
 ): Promise<void> {
   // Other runtimes may share this store: the marker ends their processes of the session too (see
   // `SessionRouter`). It is purged with the rest (every runtime hears that once more, still within this deletion).
-  await store.delete(`${id}.${ENDED_KEY}`);
+  const marker = await store.delete(`${id}.${ENDED_KEY}`);
   // Once the process has ended (a write in flight first), the store can be purged.
   await end();
+  // The ended life's last revision, for a purge owed: what is written after it is a new life's (see OwedPurges). With
+  // no listing, the marker's: a write in flight that landed after it stays, rather than purge another runtime's.
+  let through = marker;
   try {
-    await purgeSessionKeys(store, id);
+    const keys = await store.keys(`${id}.`);
+    through = keys.reduce((last, { revision }) => Math.max(last, revision), marker);
+    await purgeSessionKeys(store, id, { keys });
   } catch (error) {
-    owed?.owe(id, { except: `${id}.${ENDED_KEY}` });
+    owed?.owe(id, { except: `${id}.${ENDED_KEY}`, through });
     throw error;
   }
 }

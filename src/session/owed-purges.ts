@@ -11,6 +11,7 @@ import { purgeSessionKeys } from './purge-session.js';
 interface Owed {
   readonly expected?: ReadonlyMap<string, number>;
   readonly except?: string;
+  readonly through?: number;
 }
 
 /** The purges that failed, by session id. */
@@ -19,9 +20,10 @@ export class OwedPurges {
 
   /**
    * Notes that the purge of `sessionId` failed. `expected` (an expiry's), the revision each key had to be at, keeps
-   * keys another runtime sharing the store wrote since; a deletion's has none: whatever is under the id is the
-   * deleted life's. `except` is a key left as it is: a deletion's marker, whose purge every runtime sharing the store
-   * would hear as the id deleted again, ending the life that opened it.
+   * keys another runtime sharing the store wrote since. `through` (a deletion's) is the last revision of the ended
+   * life: a key written after it is a new life's, the id opened again by another runtime sharing the store, and
+   * stays. `except` is a key left as it is: a deletion's marker, whose purge every runtime sharing the store would
+   * hear as the id deleted again, ending the life that opened it.
    */
   owe(sessionId: string, owed: Owed = {}): void {
     this.#owed.set(sessionId, owed);
@@ -36,7 +38,9 @@ export class OwedPurges {
   async settle(store: Store<unknown>, sessionId: string): Promise<void> {
     const owed = this.#owed.get(sessionId);
     if (owed === undefined) return;
-    const keys = (await store.keys(`${sessionId}.`)).filter(({ key }) => key !== owed.except);
+    const { through = Infinity } = owed;
+    const listed = await store.keys(`${sessionId}.`);
+    const keys = listed.filter(({ key, revision }) => key !== owed.except && revision <= through);
     await purgeSessionKeys(store, sessionId, { keys, ...(owed.expected && { expected: owed.expected }) });
     this.#owed.delete(sessionId);
   }
