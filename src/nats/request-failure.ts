@@ -42,9 +42,15 @@ export function droppedDuring(link: ConnectionLink, start: WaitStart): boolean {
   return start.down || link.down || link.drops !== start.drops;
 }
 
-/** What a request to `subject` may have done: `read` (nothing), `execute` (a module execution) or `write`. */
+/**
+ * What a request to `subject` may have done: `read` (nothing), `execute` (a module execution) or `write`. A request
+ * another node passed on (a module's `execute` or `describe`, on its forward subject) is what its operation is.
+ */
 export function requestKind(subjects: TetherSubjects, subject: string): 'read' | 'execute' | 'write' {
   if (subject === subjects.sessionsList()) return 'read';
+  const forwarded = subjects.parseModuleForward(subject)?.operation;
+  if (forwarded === 'execute') return 'execute';
+  if (forwarded !== undefined) return MODULE_READS.has(forwarded) ? 'read' : 'write';
   const variable = subjects.parseRequest(subject);
   if (variable) return variable.kind === 'var' && VARIABLE_READS.has(variable.operation) ? 'read' : 'write';
   const module = subjects.parseModuleRequest(subject);

@@ -1,4 +1,4 @@
-import { createInbox } from 'nats';
+import { createInbox, headers as natsHeaders } from 'nats';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { waitFor } from '../support/wait-for.js';
 import { errorCode, replyOf, useModuleForwardNodes } from '../support/module-forward-nodes.js';
@@ -77,6 +77,22 @@ describe('requests for a module that stays on its node', () => {
     await waitFor(() => stubbed.stub().abandoned >= 1, { message: 'the provider request dropped' });
     expect(await onOwner.describe()).toMatchObject({ state: 'idle', queued: 0 });
     await stopping;
+  }, 30_000);
+
+  it('tells a describe passed on to the owner, which the owner ended as it stopped, that it changed nothing', async () => {
+    const { a } = await ownerAndOther({ llm: stubbed.llm() });
+    // As a relaying node passes it on, its caller's revision along: held in the read-your-writes wait until ended.
+    const headers = natsHeaders();
+    headers.set('Tether-Min-Revision', '999999');
+    const data = enc.encode(JSON.stringify({}));
+    const reply = nc().request('tether.v1.forward.s1.module.local.describe', data, { headers, timeout: 10_000 });
+    let ended = 0;
+    await waitFor(async () => (ended += await a.runtime.endRequests('drain timeout of 10 ms ran out')) === 1);
+
+    const error = (await reply).json<{ error: { code: string; message: string; details: object } }>().error;
+    expect(error).toMatchObject({ code: 'node_stopping', details: { read: true } });
+    expect(error.details).not.toHaveProperty('outcome');
+    expect(error.message).toMatch(/it ended the request, which changed nothing$/);
   }, 30_000);
 
   it('times an execution passed on to the owner out at the timeout its caller gave, with call_timeout', async () => {
