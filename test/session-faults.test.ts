@@ -155,6 +155,28 @@ describe('session faults', () => {
     }
   });
 
+  it("keeps a new life's variables, written by another runtime on the store, when a failed expiry's purge is done", async () => {
+    const { store, faults } = createFaultyStore();
+    const reported: unknown[] = [];
+    runtime = await Runtime.start({ store, sessionTtlMs: 150, onError: (error) => reported.push(error) });
+    const other = await Runtime.start({ store });
+    try {
+      const session = await runtime.session('lapsed');
+      await session.defineVariable('x', 'integer', 1);
+      faults.purgeError = new Error('store briefly unavailable');
+      await waitFor(() => reported.length === 1, { message: 'the failed purge was reported' });
+      faults.purgeError = undefined;
+      // The id opened again on the other runtime, whose new variable is written after the expiry.
+      const reopened = await other.session('lapsed');
+      await reopened.defineVariable('y', 'integer', 2);
+      const here = await runtime.session('lapsed');
+      expect(await here.getVariable('y')).toBe(2);
+      await expect(here.getVariable('x')).rejects.toMatchObject({ code: 'variable_not_found' });
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('reports a failed commit to the writer and changes nothing', async () => {
     const { store, faults } = createFaultyStore();
     runtime = await Runtime.start({ store });

@@ -20,10 +20,10 @@ export class OwedPurges {
 
   /**
    * Notes that the purge of `sessionId` failed. `expected` (an expiry's), the revision each key had to be at, keeps
-   * keys another runtime sharing the store wrote since. `through` (a deletion's) is the last revision of the ended
-   * life: a key written after it is a new life's, the id opened again by another runtime sharing the store, and
-   * stays. `except` is a key left as it is: a deletion's marker, whose purge every runtime sharing the store would
-   * hear as the id deleted again, ending the life that opened it.
+   * keys another runtime sharing the store wrote since. `through` is the last revision of the ended life: a key
+   * written after it is a new life's, the id opened again by another runtime sharing the store, and stays. `except`
+   * is a key left as it is: a deletion's marker, whose purge every runtime sharing the store would hear as the id
+   * deleted again, ending the life that opened it.
    */
   owe(sessionId: string, owed: Owed = {}): void {
     this.#owed.set(sessionId, owed);

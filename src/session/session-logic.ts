@@ -174,11 +174,19 @@ export function createSessionLogic(deps: SessionLogicDeps) {
         // meanwhile is in use there, and stays.
         const { sessionId } = context;
         const expected = new Map(keys.map(({ key, revision }) => [key, revision]));
-        const purge: Promise<void> = purgeSessionKeys(store, sessionId, { expected })
+        // The expired life's last revision, for a purge owed: a key written after it is a new life's, the id opened
+        // again by another runtime sharing the store, and stays (see OwedPurges). What the process saw, or listed.
+        let through = [...context.revisions.values()].reduce((last, revision) => Math.max(last, revision), 0);
+        const purge: Promise<void> = store
+          .keys(`${sessionId}.`)
+          .then((listed) => {
+            through = listed.reduce((last, { revision }) => Math.max(last, revision), through);
+            return purgeSessionKeys(store, sessionId, { keys: listed, expected });
+          })
           .then(
             () => undefined,
             (error: unknown) => {
-              owed.owe(sessionId, { expected });
+              owed.owe(sessionId, { expected, through });
               deps.report(error, sessionId);
             },
           )
