@@ -49,7 +49,8 @@ export function assertModuleListener(
 
 /**
  * One module event as `on` hands it out: the process's event, naming its session and module, as a remote handle's
- * listener hears the same event from NATS (which adds only `incarnation`, the life of the session there).
+ * listener hears the same event from NATS (which adds only `incarnation`, the life of the session there, and
+ * `nodeId`, the node whose process it is).
  */
 export type HeardModuleEvent<T extends ModuleEventType> = Extract<ModuleEmittedEvent, { type: T }> & {
   readonly sessionId: string;

@@ -65,13 +65,14 @@ export async function listenTo(log: HeardLog, handle: ModuleApi, created = false
 }
 
 /**
- * Normalised: the life of the session a remote handle is bound to, which every event over NATS names (README, the
- * `tether.v1.events.<sid>.module.<mid>` row of the subjects table) and an embedded handle's events do not (its type,
- * `HeardModuleEvent`, says a remote listener hears only that more). Dropped only where it is the handle's own life, so
- * that an event of another life, which such a handle must never hear, still shows; the event's frozenness is kept.
+ * Normalised: the life of the session a remote handle is bound to and the node that published the event, which every
+ * event over NATS names (README, the `tether.v1.events.<sid>.module.<mid>` row of the subjects table) and an embedded
+ * handle's events do not (its type, `HeardModuleEvent`, says a remote listener hears only those more). Dropped only
+ * where it is the handle's own life, so that an event of another life, which such a handle must never hear, still
+ * shows; the event's frozenness is kept.
  */
 function withoutLife(event: object, life: string | undefined): object {
-  const { incarnation, ...rest } = event as { incarnation?: unknown };
+  const { incarnation, nodeId: _node, ...rest } = event as { incarnation?: unknown; nodeId?: unknown };
   if (life === undefined || incarnation !== life) return event;
   return Object.isFrozen(event) ? Object.freeze(rest) : rest;
 }
