@@ -5,7 +5,7 @@
  * which threw when the client closed.
  * @module
  */
-import { ValidationError } from '../errors.js';
+import { ExecutionAbortedError, ValidationError } from '../errors.js';
 import { show } from '../variables/failure.js';
 
 /**
@@ -20,4 +20,22 @@ export function executionSignal(sessionId: string, moduleId: string, signal: unk
   throw new ValidationError(`signal of an execution of module '${moduleId}' must be an AbortSignal, got ${got}`, {
     details: { field: 'signal', constraint: 'type', sessionId, moduleId },
   });
+}
+
+/**
+ * `error` with the abort reason of `signal` as its cause, when it is the `execution_aborted` the module process
+ * answered for that abort (`details.reason` is `reason`, the signal's as the cancel worded it): the process's reply
+ * carries only the words, and the caller's own reason (an `Error`, an object it matches on) would be lost, which a
+ * signal aborted before the call, and a remote handle's abort, keep. Any other error is returned as it is.
+ */
+export function withAbortCause(error: unknown, signal: AbortSignal | undefined, reason: string): unknown {
+  if (!signal?.aborted || !(error instanceof ExecutionAbortedError) || error.cause !== undefined) return error;
+  if (error.details.reason !== reason) return error;
+  const named = new ExecutionAbortedError(error.moduleId, error.executionId, {
+    cause: signal.reason,
+    details: error.details,
+  });
+  // Where the abort was answered, not this copy: the message is the same.
+  if (error.stack !== undefined) named.stack = error.stack;
+  return named;
 }

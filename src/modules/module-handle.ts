@@ -12,7 +12,7 @@ import type { ProcessRuntime } from '../runtime/process-runtime.js';
 import type { ModuleLogic } from './module-logic.js';
 import { assertExecuteOptionKeys, assertInputsObject } from './execute-arguments.js';
 import { inputsAsCalled } from './inputs-as-called.js';
-import { executionSignal } from './execution-signal.js';
+import { executionSignal, withAbortCause } from './execution-signal.js';
 import { onAbort } from './signal-listeners.js';
 import { executionTimeoutMs } from './execution-timeout.js';
 import { lostExecutionError } from './naming-execution.js';
@@ -167,7 +167,7 @@ export class ModuleHandle implements ModuleApi {
       )) as ExecutionResult;
     } catch (error) {
       const ids = { sessionId: this.sessionId, moduleId: this.moduleId, executionId };
-      throw lostExecutionError(error, process, ids, () => cancel('timed out'));
+      throw lostExecutionError(withAbortCause(error, signal, reason()), process, ids, () => cancel('timed out'));
     } finally {
       offAbort?.();
       // The module's idle time counts from the end of its last execution, however long that took.
