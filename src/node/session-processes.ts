@@ -21,6 +21,7 @@ import type { DormantSessions } from './dormant-sessions.js';
 import type { EmbeddedLives } from './embedded-lives.js';
 import { LocalSessionProcess, endingOf } from './local-session-process.js';
 import type { ModuleDirectory } from './module-directory.js';
+import type { RoutedRevisions } from './routed-revisions.js';
 import { whenLoaded } from './session-load.js';
 import { SessionsAsleep } from './sessions-asleep.js';
 import type { SessionUses } from './session-uses.js';
@@ -58,6 +59,8 @@ export interface SessionProcessesDeps {
   readonly uses: SessionUses;
   /** A NATS node's store also keeps per session what its events need; any other store does without. */
   readonly tracking: Partial<Pick<TrackingStore, 'forgetSession' | 'noteLife' | 'waitUntilRouted'>>;
+  /** How far the router has handed over the store's changes, where the store does not track it (embedded). */
+  readonly routed: RoutedRevisions;
   /** The NATS node, once attached. */
   readonly nats: () => NatsNode | undefined;
   /** Whether the table stopped. */
@@ -79,8 +82,11 @@ export class SessionProcesses {
       // On a node, the node that expires a session removes its variables once every node's process has ended.
       purgeOnExpiry: !deps.shared,
       owed: deps.owed,
-      // A NATS node's: a write that lost a race folds in what it re-read only once its router got that far.
-      ...(deps.tracking.waitUntilRouted && { routed: deps.tracking.waitUntilRouted }),
+      // A write that lost a race folds in what it re-read only once the router got that far: a NATS node's router
+      // (its store tracks it), or an embedded runtime's, whose store's watch may lag another runtime's writes.
+      ...(deps.tracking.waitUntilRouted
+        ? { routed: deps.tracking.waitUntilRouted }
+        : { routed: (revision: number) => deps.routed.waitUntil(revision), loadWaitsForRouter: false }),
     });
     // Its processes are the ones an inspecting node publishes as sessions: by this object, not a machine id.
     inspectAs(this.#logic, 'session');

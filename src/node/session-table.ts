@@ -29,6 +29,7 @@ import { EmbeddedLives } from './embedded-lives.js';
 import { DormantSessions } from './dormant-sessions.js';
 import { EndedSessions } from './ended-sessions.js';
 import { SessionProcesses, type SessionEntry } from './session-processes.js';
+import { RoutedRevisions } from './routed-revisions.js';
 import { SessionRouter } from './session-router.js';
 import { SessionUses } from './session-uses.js';
 import type { ModuleDirectory } from './module-directory.js';
@@ -72,6 +73,8 @@ export class SessionTable {
   /** On a NATS node, the uses of its sessions since expiry last asked (see {@link uses}). */
   readonly #uses: SessionUses;
   readonly #router: SessionRouter;
+  /** How far the router has got, for a write that lost a race (where the store does not track it: embedded). */
+  readonly #routed = new RoutedRevisions();
   /** Starts the session processes and cleans up after them. */
   readonly #processes: SessionProcesses;
 
@@ -140,6 +143,7 @@ export class SessionTable {
       lives: this.#lives,
       uses: this.#uses,
       tracking: this.#tracking,
+      routed: this.#routed,
       nats: () => this.#nats,
       stopped: () => this.#stopped,
     });
@@ -240,6 +244,8 @@ export class SessionTable {
   /** Hands store changes to their sessions' processes, those running here (see {@link SessionRouter}). */
   route(changes: readonly StoreChange<VariableRecord>[]): void {
     this.#router.route(changes);
+    // Once the sessions have them: a write that lost a race waits for this before folding in what it re-read.
+    this.#routed.note(changes.reduce((last, { revision }) => Math.max(last, revision), 0));
   }
 
   /**

@@ -31,10 +31,18 @@ export interface SessionLogicDeps {
   /**
    * Resolves once this node's router has handed its session processes every change up to `revision` (`true`), or
    * has given up waiting (`false`); never rejects. A NATS node's router holds the writes of a batch until the batch
-   * is whole (commit-holdback.ts), and a write that lost a race waits for it before folding in what it re-read.
-   * Left out (an embedded runtime: its store applies a batch at once), nothing is waited for.
+   * is whole (commit-holdback.ts), and a write that lost a race waits for it before folding in what it re-read. An
+   * embedded runtime's (routed-revisions.ts): a store whose watch lags (another runtime's writes not heard yet) would
+   * otherwise have the re-read skip, for the session's watchers, the versions the router had still to bring.
+   * Left out, nothing is waited for.
    */
   readonly routed?: (revision: number) => Promise<boolean>;
+  /**
+   * Whether a load, too, waits for `routed` to pass what it listed. Not on an embedded runtime: its router hears only
+   * what was written after it started, so a load of older keys would wait for nothing but the wait's bound, and
+   * a store applies a batch at once there. @default true
+   */
+  readonly loadWaitsForRouter?: boolean;
   /**
    * The purges this runtime owes (an expiry's that failed here, a deletion's that failed): a process of such an id
    * purges first, and fails to load while the store still refuses. Its own when left out.
@@ -128,7 +136,7 @@ export function createSessionLogic(deps: SessionLogicDeps) {
           // another node's batch that is about to be undone would load as the variable's value, and its undo reach the
           // session as a change back to an older version. Once the router is past what was read, it has folded in
           // (silently, while loading) all of it as its hold allows, undos included, and an entry it overtook is no news.
-          if (routed) await routed(highestRevision(0, entries));
+          if (routed && deps.loadWaitsForRouter !== false) await routed(highestRevision(0, entries));
           return entries;
         };
         // A purge that failed (reported then) is done now, or the load fails: the ended life's variables are not this
