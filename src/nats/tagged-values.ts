@@ -18,8 +18,9 @@
  *   constructor's name or `""`, is all that validation reads of it), `unreadable` (`message`: what reading the part
  *   threw, a getter or a proxy of the caller's; a node reads it back as a part whose reading throws that message, an
  *   entry as a getter), `cycle` (`up`: how many containers up the repeated one is), and `deep` (a container inside
- *   more than {@link KEPT_DEPTH} others, beyond the depth validation looks at: a client never sends one elsewhere, so
- *   a node refuses one elsewhere rather than read a part of the value as something else).
+ *   more than {@link KEPT_DEPTH} others, {@link KEPT_OPTIONS_DEPTH} in `options` and `records`: beyond the depth
+ *   validation looks at; a client never sends one elsewhere, so a node refuses one elsewhere rather than read a part
+ *   of the value as something else).
  *
  * Non-finite numbers are refused inside json, list, embedding, tensor and metadata by the embedded validation, so
  * they are refused there remotely too; a top-level one is a `float` value. (Stored records and replies keep the
@@ -31,6 +32,7 @@
  * @module
  */
 import { messageOf } from '../printable.js';
+import { MAX_SHAPE_JSON_DEPTH } from '../variables/json-shape.js';
 import { freezeJson, isPlainObject, MAX_JSON_DEPTH } from '../variables/json-value.js';
 
 /** The request fields that hold user data and are tagged when the request says `"tagged": true`. */
@@ -41,6 +43,19 @@ export const TAGGED_FIELDS: readonly string[] = Object.freeze(['value', 'options
  * without opening it, and tensor data one level further down.
  */
 export const KEPT_DEPTH = MAX_JSON_DEPTH + 1;
+
+/**
+ * {@link KEPT_DEPTH} of the fields that carry a definition's options (`options`, and `records` of an import, one
+ * container further down): a `json` shape sits in them two containers down (options, constraints) and nests deeper
+ * than a value may (see `MAX_SHAPE_JSON_DEPTH`). Cut off at {@link KEPT_DEPTH}, a shape of 128 levels of `properties`
+ * reached the node as an empty list, and a define the embedded session took was refused as "must be an object".
+ */
+export const KEPT_OPTIONS_DEPTH = 3 + MAX_SHAPE_JSON_DEPTH;
+
+/** How many containers deep the tagged form of `field` keeps. */
+export function keptDepthOf(field: string): number {
+  return field === 'options' || field === 'records' ? KEPT_OPTIONS_DEPTH : KEPT_DEPTH;
+}
 
 /** The typed arrays a node rebuilds as such: those a vector may be given as (BigInt ones are only named). */
 export const TYPED_ARRAYS: Readonly<Record<string, new (items: readonly number[]) => ArrayLike<number>>> = {
@@ -81,7 +96,7 @@ export function tagRequest(body: Record<string, unknown>, fields: readonly strin
   const present = fields.filter((field) => Object.hasOwn(body, field));
   if (present.every((field) => isExactJson(body[field]))) return body;
   const tagged: Record<string, unknown> = { ...body, tagged: true };
-  for (const field of present) tagged[field] = tagValue(body[field]);
+  for (const field of present) tagged[field] = tagValue(body[field], keptDepthOf(field));
   return tagged;
 }
 
@@ -90,8 +105,8 @@ function unreadable(error: unknown): { $: 'unreadable'; message: string } {
   return { $: 'unreadable', message: messageOf(error) };
 }
 
-/** The tagged form of one value (see the module comment). */
-export function tagValue(value: unknown): unknown {
+/** The tagged form of one value (see the module comment), its containers below `keptDepth` others cut off. */
+export function tagValue(value: unknown, keptDepth = KEPT_DEPTH): unknown {
   const ancestors: unknown[] = [];
 
   const tag = (item: unknown): unknown => {
@@ -117,7 +132,7 @@ export function tagValue(value: unknown): unknown {
   const tagContainer = (item: object): unknown => {
     const repeated = ancestors.lastIndexOf(item);
     if (repeated !== -1) return { $: 'cycle', up: ancestors.length - repeated };
-    if (ancestors.length > KEPT_DEPTH) return { $: 'deep' };
+    if (ancestors.length > keptDepth) return { $: 'deep' };
     ancestors.push(item);
     try {
       return tagObject(item);

@@ -8,7 +8,7 @@ import { ValidationError } from '../errors.js';
 import { UnreadablePartError } from '../variables/failure.js';
 import { isPlainObject, shownPath } from '../variables/json-value.js';
 import { isLeftOut } from './request-fields.js';
-import { KEPT_DEPTH, TAGGED_FIELDS, TYPED_ARRAYS } from './tagged-values.js';
+import { keptDepthOf, TAGGED_FIELDS, TYPED_ARRAYS } from './tagged-values.js';
 import type { RequestBody } from './wire.js';
 
 /**
@@ -127,6 +127,7 @@ export function untagValue(
   field = 'value',
   variableAt: (path: readonly (string | number)[]) => unknown = () => undefined,
 ): unknown {
+  const keptDepth = keptDepthOf(field);
   const containers: object[] = [];
   const path: (string | number)[] = [];
   const where = (): string =>
@@ -142,7 +143,7 @@ export function untagValue(
     if (typeof item === 'number' && !Number.isFinite(item))
       throw overflowRefusal(item, field, where(), variableAt(path));
     if (typeof item !== 'object' || item === null) return item;
-    if (containers.length > KEPT_DEPTH + 1) return bad('nested too deep');
+    if (containers.length > keptDepth + 1) return bad('nested too deep');
     if (Array.isArray(item)) return untagArray(item);
     const tag = item as Record<string, unknown>;
     switch (tag.$) {
@@ -189,10 +190,10 @@ export function untagValue(
         // Only where a client cuts a value off (see tagValue); anywhere else it would hide a part of the value. An
         // empty container, not null: a record's value starts two containers down, so validation reaches the cut
         // one there and must refuse it for its depth, as it refuses the container cut off.
-        return containers.length > KEPT_DEPTH
+        return containers.length > keptDepth
           ? []
           : bad(
-              `a deep tag inside ${containers.length} container${containers.length === 1 ? '' : 's'} (it stands only for one inside more than ${KEPT_DEPTH})`,
+              `a deep tag inside ${containers.length} container${containers.length === 1 ? '' : 's'} (it stands only for one inside more than ${keptDepth})`,
             );
       default:
         return bad('an unknown tag');

@@ -23,6 +23,7 @@ import { fittedError } from './error-fit.js';
 import { reviveOutputDates } from './output-dates.js';
 import { decodeValue, encodeValue } from '../variables/codec.js';
 import { deepFreeze, freezeParsedJson } from '../variables/json-value.js';
+import { MAX_SHAPE_JSON_DEPTH } from '../variables/json-shape.js';
 import type { JsonValue, VariableRecord, VariableType } from '../variables/types.js';
 import { asciiEscaped, messageOf } from '../printable.js';
 
@@ -277,6 +278,13 @@ export function decodeReply(data: Uint8Array, errorHeader?: string, errorCode?: 
   return { ok: true, result: body.result, ...revisions };
 }
 
+/**
+ * How deep a record read off the wire may nest: as deep as its constraints may, a `json` shape two containers down
+ * (record, constraints). A node stores whatever shape a definition accepts, and a value or a record's part nests no
+ * deeper; with the default (512) a remote client failed to read a record whose shape nests 255 levels of `properties`.
+ */
+const WIRE_RECORD_DEPTH = 2 + MAX_SHAPE_JSON_DEPTH;
+
 /** A record for the wire: its value through the variable codec. */
 export function encodeRecord(record: VariableRecord): WireRecord {
   return { ...record, value: encodeValue(record.type, record.value) };
@@ -293,7 +301,7 @@ export function decodeRecord(wire: unknown): VariableRecord {
   const record = wire as { type: VariableRecord['type']; value: unknown };
   const value = decodeValue(record.type, record.value);
   if (value !== record.value) record.value = value;
-  return freezeParsedJson(record, notJson) as unknown as VariableRecord;
+  return freezeParsedJson(record, notJson, WIRE_RECORD_DEPTH) as unknown as VariableRecord;
 }
 
 /**
@@ -303,7 +311,7 @@ export function decodeRecord(wire: unknown): VariableRecord {
  * node sent none (the value is then taken as it came). Each value is decoded once, as it arrives, by its reader.
  */
 export function decodeWireValue(type: VariableType | null, wire: unknown): unknown {
-  return freezeParsedJson(type === null ? wire : decodeValue(type, wire), notJson);
+  return freezeParsedJson(type === null ? wire : decodeValue(type, wire), notJson, WIRE_RECORD_DEPTH);
 }
 
 /**

@@ -20,6 +20,14 @@ export const JSON_SHAPE_TYPES: readonly JsonShapeType[] = Object.freeze([
   'object',
 ]);
 
+/**
+ * How many containers deep a shape `normalizeJsonShape` accepts holds, counted as JSON nests them (the shape itself at
+ * depth 0): a shape nests {@link MAX_JSON_DEPTH} levels, but each level of `properties` is two JSON levels (the
+ * `properties` object, then the shape in it), and the deepest shape's `enum` holds options that nest as deep as any
+ * JSON value. What carries shapes as JSON (a record in a reply, a define's options) must carry this deep.
+ */
+export const MAX_SHAPE_JSON_DEPTH = 2 * (MAX_JSON_DEPTH - 1) + 1 + (MAX_JSON_DEPTH - 1);
+
 const SHAPE_KEYS = ['type', 'properties', 'required', 'additionalProperties', 'items', 'enum', 'minItems', 'maxItems'];
 
 /**

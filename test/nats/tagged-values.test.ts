@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
-import { tagRequest, tagValue } from '../../src/nats/tagged-values.js';
+import { KEPT_DEPTH, KEPT_OPTIONS_DEPTH, keptDepthOf, tagRequest, tagValue } from '../../src/nats/tagged-values.js';
 import { untagRequest, untagValue } from '../../src/nats/untag-value.js';
 
 /** What a tagged value becomes on the node: through JSON, as it travels. */
@@ -138,6 +138,21 @@ describe('tagged values', () => {
     expect(() => untagValue(cut)).toThrow('a deep tag inside 257 containers');
     // Inside one more, it is where a client cuts a value off.
     expect(untagValue([cut])).toBeDefined();
+  });
+
+  it('keeps options as deep as a json shape nests in them, and takes a deep tag there only below that', () => {
+    const kept = keptDepthOf('options');
+    expect(kept).toBe(KEPT_OPTIONS_DEPTH);
+    expect(keptDepthOf('records')).toBe(KEPT_OPTIONS_DEPTH);
+    expect(keptDepthOf('value')).toBe(KEPT_DEPTH);
+    let deepest: unknown = [];
+    for (let i = 0; i < kept; i++) deepest = [deepest];
+    const sent = JSON.parse(JSON.stringify(tagValue(deepest, kept))) as unknown;
+    expect(untagValue(sent, 'options')).toEqual(deepest);
+    let cut: unknown = { $: 'deep' };
+    for (let i = 0; i < kept; i++) cut = [cut];
+    expect(() => untagValue(cut, 'options')).toThrow(`a deep tag inside ${kept} containers`);
+    expect(untagValue([cut], 'options')).toBeDefined();
   });
 
   it("refuses a number out of a double's range in a value, plain or tagged, naming the variable", () => {
