@@ -9,6 +9,8 @@
  */
 import { ValidationError } from './errors.js';
 import { messageOf } from './printable.js';
+import { show } from './variables/failure.js';
+import { isPlainObject } from './variables/json-value.js';
 
 /**
  * The keys of option type `T`, every one of them and no other, as the compiler checks the record it is given:
@@ -99,6 +101,19 @@ export function assertKindReadable(
   } catch (error) {
     throw couldNotRead(what, error, details, variable);
   }
+}
+
+/**
+ * Refuses `bag`, an object, unless it is a plain one (`{...}`, `Object.create(null)`): its keys are checked as own
+ * keys, and one with a prototype of fields had those read in some places and not in others (an inherited
+ * `expectedVersion` dropped, the write landing unconditionally; a spec's inherited bindings dropped without a word).
+ * `what` names it in the message; `details` say where, besides `got`.
+ */
+export function assertOwnFields(bag: object, what: string, details: Readonly<Record<string, unknown>>): void {
+  if (isPlainObject(bag)) return;
+  throw new ValidationError(`${what} must be a plain object (its fields its own), got ${show(bag)}`, {
+    details: { ...details, got: show(bag) },
+  });
 }
 
 /** What a bag that is no object is, without its value: a string given for a bag may hold a URL with a password. */

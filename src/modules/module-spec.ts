@@ -4,9 +4,8 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { assertKindReadable, readOptions } from '../option-keys.js';
+import { assertKindReadable, assertOwnFields, readOptions } from '../option-keys.js';
 import { show } from '../variables/failure.js';
-import { isPlainObject } from '../variables/json-value.js';
 import { assertVariableName, notAString, shownId } from '../variables/names.js';
 import type { SyncCallback } from './binding-state.js';
 import { PROGRAM_PARAMETERS, checkProgramSettings, type ProgramParameter } from './setting-limits.js';
@@ -126,7 +125,7 @@ export function assertModuleSpec(spec: unknown, accepted: ReadonlySet<string> = 
   assertKindReadable(spec, 'module spec', { field: 'spec' });
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
     throw new ValidationError('a module spec must be an object', { details: { field: 'spec', got: show(spec) } });
-  assertOwnFields(spec, 'a module spec', 'spec');
+  assertOwnFields(spec, 'a module spec', { field: 'spec' });
   const fields = spec as Record<string, unknown>;
   const unknown = readOptions(fields, 'module spec', 'key')
     .map(([key]) => key)
@@ -172,7 +171,7 @@ function assertBindings(bindings: unknown): void {
     throw new ValidationError('module spec bindings must be an object of attribute → variable', {
       details: { field: 'bindings', got: show(bindings) },
     });
-  assertOwnFields(bindings, 'module spec bindings', 'bindings');
+  assertOwnFields(bindings, 'module spec bindings', { field: 'bindings' });
   for (const [attribute, binding] of readOptions(bindings, 'module spec', 'binding')) {
     if (!bindingAttributes.has(attribute)) {
       throw new ValidationError(
@@ -181,7 +180,7 @@ function assertBindings(bindings: unknown): void {
       );
     }
     if (typeof binding === 'object' && binding !== null && !Array.isArray(binding)) {
-      assertOwnFields(binding, `binding of '${attribute}'`, `bindings.${attribute}`);
+      assertOwnFields(binding, `binding of '${attribute}'`, { field: `bindings.${attribute}` });
       // An extra key is a mistake of the caller's (a misspelt onChange would never be called), not something to drop.
       const extra = readOptions(binding, `module spec binding of '${attribute}':`, 'key')
         .map(([key]) => key)
@@ -209,19 +208,6 @@ function assertBindings(bindings: unknown): void {
       });
     }
   }
-}
-
-/**
- * Refuses `value` unless it is a plain object (`{...}`, `Object.create(null)`). Its keys are checked as own keys, and
- * an object with a prototype of fields had those read in some places and not in others: a spec's inherited `type` was
- * built from, inherited bindings were dropped without a word (one naming no variable included), and the remote client
- * sent neither, so the same spec made another module, or none, over NATS.
- */
-function assertOwnFields(value: object, what: string, field: string): void {
-  if (isPlainObject(value)) return;
-  throw new ValidationError(`${what} must be a plain object (its fields its own), got ${show(value)}`, {
-    details: { field, got: show(value) },
-  });
 }
 
 /** Runs `check`, a variable name's, with its refusal naming the spec's `field` too. */

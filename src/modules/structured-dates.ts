@@ -8,7 +8,7 @@
 import type { FieldValues } from './module-types.js';
 
 /** An output field as Ax's signature describes it. */
-interface OutputField {
+export interface OutputField {
   readonly name: string;
   readonly type?: { readonly name?: string; readonly isArray?: boolean } | undefined;
 }

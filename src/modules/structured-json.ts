@@ -7,12 +7,7 @@
  * @module
  */
 import type { FieldValues } from './module-types.js';
-
-/** An output field as Ax's signature describes it. */
-interface OutputField {
-  readonly name: string;
-  readonly type?: { readonly name?: string; readonly isArray?: boolean } | undefined;
-}
+import type { OutputField } from './structured-dates.js';
 
 /** The names of the scalar `json` fields among `fields` (a list of them is left to Ax, as for dates). */
 export function jsonOutputFields(fields: readonly OutputField[]): readonly string[] {

@@ -7,8 +7,7 @@
  */
 import { ValidationError } from '../errors.js';
 import { kindOf, show } from '../variables/failure.js';
-import { isPlainObject } from '../variables/json-value.js';
-import { assertKindReadable, readOptions } from '../option-keys.js';
+import { assertKindReadable, assertOwnFields, readOptions } from '../option-keys.js';
 
 /**
  * What an option's value must be: text, a name (text that is not empty), a flag, a variable version (a whole
@@ -64,14 +63,9 @@ export function assertOptions(options: unknown, operation: OptionsOperation): vo
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new ValidationError(`${operation} options must be an object`);
   }
-  // Own keys are what is checked, and each operation then reads its options as it does: a copy dropped an inherited
-  // expectedVersion (the write landed unconditionally), a read took an inherited default.
-  if (!isPlainObject(options)) {
-    throw new ValidationError(
-      `${operation} options must be a plain object (its fields its own), got ${show(options)}`,
-      { details: { operation, got: show(options) } },
-    );
-  }
+  // Own keys are what is checked, and each operation then reads its options as it does: a read took an inherited
+  // default.
+  assertOwnFields(options, `${operation} options`, { operation });
   const allowed: Readonly<Record<string, OptionKind>> = ACCEPTED[operation];
   const entries = readOptions(options, operation);
   const unknown = entries.map(([key]) => key).filter((key) => !Object.hasOwn(allowed, key));
