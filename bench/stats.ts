@@ -24,7 +24,10 @@ export function sampleAfterIdle(op: () => unknown, count: number, idleMs: number
   return timedRuns(op, count, () => new Promise((resolve) => setTimeout(resolve, idleMs)));
 }
 
-/** `count` sequential runs of `op`, each timed alone, after `before` when given (untimed). */
+/**
+ * `count` sequential runs of `op`, each timed alone, after `before` when given (untimed). The rate is over the whole
+ * loop without `before`; with it, one run per mean sample, as the idle waits are no part of what `op` costs.
+ */
 async function timedRuns(op: () => unknown, count: number, before?: () => Promise<unknown>): Promise<Percentiles> {
   const samples = new Float64Array(count);
   const started = process.hrtime.bigint();
@@ -35,7 +38,7 @@ async function timedRuns(op: () => unknown, count: number, before?: () => Promis
     samples[i] = Number(process.hrtime.bigint() - t0) / 1000;
   }
   const totalSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return summarize(samples, count / totalSeconds);
+  return summarize(samples, before ? sequentialRate(samples) : count / totalSeconds);
 }
 
 /** Percentiles of already-collected µs samples. */
