@@ -126,7 +126,8 @@ async function moduleCall(
  * running it, so when that floor is over the goal, no remote execution of the program can meet it on this machine.
  */
 function floorLine(floor: number): string {
-  const verdict = floor > GOAL ? `over the goal: no service running this program meets it here` : 'under the goal';
+  const verdict =
+    floor > GOAL ? `over the goal: a service running this program is not expected to meet it here` : 'under the goal';
   return `  the floor: the same Ax program behind a hand-written NATS service is ${floor.toFixed(2)}× raw, ${verdict}`;
 }
 
