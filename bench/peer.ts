@@ -48,7 +48,13 @@ export async function startPeer(
   placement: PeerPlacement,
 ): Promise<Peer> {
   let waiting:
-    | { kind: string; accept: (m: PeerMessage) => boolean; resolve: (m: PeerMessage) => void; fail: (e: Error) => void }
+    | {
+        kind: string;
+        accept: (m: PeerMessage) => boolean;
+        resolve: (m: PeerMessage) => void;
+        fail: (e: Error) => void;
+        drop: () => void;
+      }
     | undefined;
   let ended: Error | undefined;
   const deliver = (message: PeerMessage): void => {
@@ -62,9 +68,11 @@ export async function startPeer(
     waiting?.fail(error);
     waiting = undefined;
   };
-  const next = (kind: string, accept: (m: PeerMessage) => boolean = () => true): Promise<PeerMessage> =>
-    new Promise((resolve, reject) => {
+  const next = (kind: string, accept: (m: PeerMessage) => boolean = () => true): Promise<PeerMessage> => {
+    const answer = new Promise<PeerMessage>((resolve, reject) => {
       if (ended) return reject(ended);
+      // A wait taken over by a newer one (its operation threw before the peer answered) keeps no timer running.
+      waiting?.drop();
       const timer = setTimeout(
         () => end(new Error(`bench peer '${name}' sent no '${kind}' within ${ANSWER_TIMEOUT_MS} ms`)),
         ANSWER_TIMEOUT_MS,
@@ -75,8 +83,14 @@ export async function startPeer(
         accept,
         resolve: (message) => (settle(), resolve(message)),
         fail: (error) => (settle(), reject(error)),
+        drop: settle,
       };
     });
+    // Handled here too: when the bench's own operation fails before awaiting the answer, the peer stopping must not
+    // end the run on an unhandled rejection that hides that operation's error.
+    answer.catch(() => {});
+    return answer;
+  };
 
   if (placement === 'inline') {
     const { run } = (await import(`./peers/${name}.js`)) as { run: PeerMain };
