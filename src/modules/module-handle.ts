@@ -28,7 +28,10 @@ import { ModuleListeners } from './module-listeners.js';
 
 /** Options of {@link ModuleHandle.execute}. */
 export interface ExecuteOptions {
-  /** Cancels this execution, queued or running (its request in flight is aborted). */
+  /**
+   * Cancels this execution, queued or running (its request in flight is aborted): `execute` rejects at once with
+   * `ExecutionAbortedError` (`execution_aborted`), as a remote handle's does; one aborted before is not queued.
+   */
   readonly signal?: AbortSignal;
   /**
    * How long to wait, queue time included: over 0 and at most 2^31-1 ms (a fraction is rounded up to a whole
@@ -121,6 +124,13 @@ export class ModuleHandle implements ModuleApi {
    * @throws {ModuleNotFoundError} once the module was stopped; the `SessionError` its session's handle gets once the
    * session was stopped, deleted or expired, or its runtime began to stop (as a remote module handle does);
    * `NoProcError` once its process exited by itself (crashed, killed)
+   * @throws {CallTimeoutError} (`call_timeout`) when the execution did not end within `timeoutMs` (the runtime's
+   * `executionTimeoutMs` without one), queue time included: the message names the stage it timed out in, and the
+   * execution is cancelled
+   * @throws {ExecutionAbortedError} (`execution_aborted`) when `signal` fires, or had fired before the call
+   * @throws {ProviderError} (`provider_error`), `ProviderUnavailableError` (`provider_unavailable`), `ModelAnswerError`
+   * (`model_answer_invalid`) or `ToolFailedError` (`tool_failed`) when the LLM provider, its answer or a tool failed
+   * the execution (README, "Errors", says what each carries), as a remote handle's execution does
    */
   async execute(given: Readonly<Record<string, unknown>>, options: ExecuteOptions = {}): Promise<ExecutionResult> {
     assertInputsObject(this.moduleId, given);

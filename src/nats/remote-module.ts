@@ -144,9 +144,8 @@ export class RemoteModuleHandle implements ModuleApi {
    * and settles with the kept reply as it would have with the lost one, keeps waiting if the execution still runs,
    * or rejects at once with `ExecutionUnknownError` if the node has no record of it.
    * @throws {ValidationError} (`validation_failed`) at once, sending nothing, for inputs that are not an object or
-   * that are refused before sending (see above), for an option other than `timeoutMs` and `signal`, for a
-   * `signal` that is no `AbortSignal`, and for a `timeoutMs`
-   * it refuses (see {@link RemoteExecuteOptions.timeoutMs}), as the embedded handle does
+   * that are refused before sending (see above), for an option other than `timeoutMs` and `signal`, for a `signal`
+   * that is no `AbortSignal`, and for a `timeoutMs` it refuses ({@link RemoteExecuteOptions.timeoutMs}), as embedded
    * @throws {NodeLostError} (`node_lost`) when the node running the execution stops answering
    * @throws {ExecutionUnknownError} (`execution_unknown`) when this client's connection dropped during the wait and
    * the node that took the execution, asked once it was back, has no record of it (its reply is gone for good)
@@ -162,6 +161,7 @@ export class RemoteModuleHandle implements ModuleApi {
    * @throws {SessionError} (`session_stopped`) at once, sending nothing, once the session handle was stopped or the
    * client closed (`details.client: 'closed'`)
    * @throws {ModuleNotFoundError} at once, sending nothing, once this handle's {@link stop} resolved
+   * @throws {ProviderError} and `provider_unavailable`, `model_answer_invalid`, `tool_failed` as embedded
    */
   async execute(
     given: Readonly<Record<string, unknown>>,
@@ -223,8 +223,8 @@ export class RemoteModuleHandle implements ModuleApi {
   }
 
   /**
-   * Calls `listener` for every event of `type` any node running this module publishes, frozen as an embedded
-   * handle's; returns the unsubscribe function. The subscription is sent before any later request of this client, so it sees their events.
+   * Calls `listener` for every event of `type` any node running this module publishes, frozen as an embedded handle's;
+   * returns the unsubscribe function, subscribed before any later request of this client (it sees their events).
    *
    * A handle bound to a life hears that life's events only, and its listeners stop when that life ends (the session
    * deleted or expired): the client's `onError` is told, with the `SessionError` its requests get, as a watch's is
