@@ -87,7 +87,12 @@ export interface ModuleHandleHooks {
  * answers for it asleep, state `idle`),
  * with the same bindings and counts; the listeners attached with `on` and `onState` follow it there.
  * @example
- * const qa = await session.module('qa', { type: 'ChainOfThought', signature: 'question -> answer', bindings: { temperature: 'llm_temperature' } });
+ * await session.defineVariable('llm_temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });
+ * const qa = await session.module('qa', {
+ *   type: 'ChainOfThought',
+ *   signature: 'question -> answer',
+ *   bindings: { temperature: 'llm_temperature' },
+ * });
  * const { output, provenance } = await qa.execute({ question: 'Why is the sky blue?' });
  */
 export class ModuleHandle implements ModuleApi {

@@ -321,11 +321,14 @@ export class RemoteSession implements SessionApi {
   }
 
   /**
-   * With a spec, creates module `id` of this session (its spec goes to the modules bucket, so any node can run
-   * it; `AlreadyExistsError` when the id is taken, from whichever node); without one, the existing module `id`
-   * (`ModuleNotFoundError` when there is none). The spec is JSON: tools by name, no functions.
+   * With a spec, creates module `id` of this session (its spec goes to the modules bucket, so any node can run it;
+   * `AlreadyExistsError` when the id is taken, from whichever node); without one, the existing module `id`
+   * (`ModuleNotFoundError` when there is none). The spec is JSON: tools by name, no functions. The node refuses a spec
+   * as an embedded session does (`UnknownModuleError`, `VariableNotFoundError`, `ValidationError`).
    * @example
-   * const qa = await session.module('qa', { type: 'ChainOfThought', signature: 'question -> answer', bindings: { temperature: 'llm_temperature' } });
+   * await session.defineVariable('temp', 'float', 0.7);
+   * const spec = { type: 'Predict', signature: 'question -> answer', bindings: { temperature: 'temp' } } as const;
+   * const qa = await session.module('qa', spec);
    */
   async module(id: string, spec?: ModuleSpec | WireModuleSpec): Promise<RemoteModuleHandle> {
     // A stopped handle says so first, whatever else is wrong with the call, as an embedded one does; one that goes on
@@ -349,9 +352,8 @@ export class RemoteSession implements SessionApi {
   }
 
   /**
-   * Every module of this session (created through any node), sorted by id: those whose spec is in the modules
-   * bucket, and those that stay on the node that created them (their spec holds functions) while that node answers
-   * for them.
+   * Every module of this session (created through any node), sorted by id: those whose spec is in the modules bucket,
+   * and those that stay on the node that created them (their spec holds functions) while that node answers for them.
    */
   async modules(): Promise<RemoteModuleHandle[]> {
     // Ids alone: the specs, each up to nearly max_payload, could make the list too large for one reply.

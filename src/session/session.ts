@@ -195,11 +195,19 @@ export class Session extends SessionReads implements SessionApi {
   }
 
   /**
-   * With a spec, starts module `id` of this session as a process (`AlreadyExistsError` when the id is taken);
-   * without one, the running module `id` (`ModuleNotFoundError` when there is none). On a NATS node that includes a module
-   * created through another node: its process is woken here from the modules bucket.
+   * With a spec, starts module `id` of this session as a process (`AlreadyExistsError` when the id is taken); without
+   * one, the running module `id` (`ModuleNotFoundError` when there is none). On a NATS node that includes a module
+   * created through another node: its process is woken here from the modules bucket. A spec is checked before anything
+   * starts: a type no module is registered under is `UnknownModuleError` (`unknown_module`), a binding to a variable
+   * the session does not have `VariableNotFoundError` (`variable_not_found`), a malformed spec or signature, or a bound
+   * value the attribute refuses, `ValidationError`.
    * @example
-   * const qa = await session.module('qa', { type: 'ChainOfThought', signature: 'question -> answer', bindings: { temperature: 'llm_temperature' } });
+   * await session.defineVariable('llm_temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });
+   * const qa = await session.module('qa', {
+   *   type: 'ChainOfThought',
+   *   signature: 'question -> answer',
+   *   bindings: { temperature: 'llm_temperature' },
+   * });
    */
   async module(id: string, spec?: ModuleSpec): Promise<ModuleHandle> {
     const process = await argumentsBeforeGone(this.link.live(), () => {
