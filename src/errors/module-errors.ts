@@ -31,9 +31,10 @@ export class UnknownModuleError extends BridgeError {
 }
 
 /**
- * No module with that id exists in the session: none was created, or it was stopped. Over NATS this is the
- * answer for a module no node can wake (its spec is not in the modules bucket); embedded `session.module(id)`
- * without a spec keeps answering `NoProcError` for a module with no process on this node.
+ * No module with that id exists in the session: none was created, or it was stopped, or (embedded) its process
+ * crashed or was killed. `session.module(id)` without a spec answers it, and so do a stopped module's handle's calls.
+ * Over NATS this is the answer for a module no node can wake (its spec is not in the modules bucket). A handle whose
+ * module's process exited by itself (crashed, killed) gets `NoProcError` from its calls instead: nobody stopped it.
  */
 export class ModuleNotFoundError extends BridgeError {
   override readonly code = 'module_not_found';
