@@ -142,7 +142,14 @@ const CONNECT_KEYS = optionKeys<ConnectOptions>({
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
 
 /**
- * Connects to NATS and returns a client for the Tether nodes there.
+ * Connects to NATS and returns a client for the Tether nodes there. The first connection is tried once per server, not
+ * retried (`reconnect` governs a connection that was made).
+ * @throws {ValidationError} before connecting, for options that are no object, name an option it does not take, or
+ * give a value it refuses (`servers` missing or not a `nats://`/`tls://` URL, a `timeoutMs` that is not a whole
+ * number from 1 to 2^31-1, a bad `reconnect`, `tls` or `onError`)
+ * @throws {NatsConnectionError} (`nats_connection`, status `unreachable`) when no server could be connected to:
+ * nothing listens, it never answers within `connectTimeoutMs`, TLS fails, or it refuses the credentials
+ * (`Authorization Violation` in the message)
  * @example
  * const client = await connect({ servers: 'nats://127.0.0.1:4222' });
  * const session = await client.session('chat-1');

@@ -112,6 +112,10 @@ export class Runtime {
    * milliseconds over 0 (`callTimeoutMs` and `executionTimeoutMs` at most 2^31-1), or `Infinity` (never expire,
    * never hibernate, wait for ever), are refused with `ValidationError` naming it before anything starts, as
    * `connect` refuses its `timeoutMs`. A fraction is rounded up, as `execute`'s `timeoutMs` is.
+   * @throws {ValidationError} for the options above, an unknown option, or both `nats` and `store`; nothing starts
+   * @throws {NatsConnectionError} (`unreachable`) with `nats`, when no server could be connected to, as `connect` says
+   * @throws {BucketConfigMismatchError} with `nats`, when an existing bucket does not fit (other `replicas` or
+   * `historyDepth` than given, a limit that drops values or a value size too small), left as it is
    */
   static async start(options: RuntimeOptions = {}): Promise<Runtime> {
     assertRuntimeOptions(options);
