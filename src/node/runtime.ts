@@ -230,7 +230,9 @@ export class Runtime {
   /**
    * Spawns any XState logic as a process (a root actor in this node's registry).
    * @throws {RuntimeStoppedError} once {@link Runtime.stop} was called: nothing would ever stop or restart it
-   * @throws {ValidationError} for a `name` starting with `tether.`, which the runtime's own processes go by
+   * @throws {ValidationError} for a `name` starting with `tether.`, which the runtime's own processes go by; and
+   * what {@link ProcessRuntime.spawn} throws: `ValidationError` for bad options or logic, `AlreadyExistsError` for a
+   * `name` a live process holds
    */
   spawn<TLogic extends AnyActorLogic>(logic: TLogic, options: SpawnOptions<TLogic> = {}): ProcessRef<TLogic> {
     // Checked before `name` is read: a getter or proxy of the caller's that throws is refused as the option it is.
@@ -286,7 +288,10 @@ export class Runtime {
     return this.#processes.isExitNotice(event, to);
   }
 
-  /** GenServer.call: sends `event` and waits for the reply; `CallTimeoutError`, `NoProcError`, `ProcessExitedError`. */
+  /**
+   * GenServer.call: sends `event` and waits for the reply; `CallTimeoutError`, `NoProcError`, `ProcessExitedError`,
+   * `ValidationError` for a bad event or `timeout`, and the error of an `ok: false` reply (see ProcessRuntime).
+   */
   call(target: Target, event: EventObject, options: CallOptions = {}): Promise<unknown> {
     return this.#processes.call(target, event, options);
   }
