@@ -56,9 +56,6 @@ import { MAX_TIMEOUT_MS } from '../runtime/process-runtime-options.js';
 /** The header of an answer to an outcome question: `finished`, `running` or `unknown` (see the module comment). */
 export const EXECUTION_OUTCOME_HEADER = 'Tether-Execution-Outcome';
 
-/** What a node answers about one execution. */
-export type ExecutionOutcomeKind = 'finished' | 'running' | 'unknown';
-
 /** How many finished executions' replies a node keeps, and for how long; the oldest go first. */
 export interface ExecutionReplyLimits {
   /**

@@ -104,14 +104,6 @@ export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 /** A request body: the JSON object sent. */
 export type RequestBody = Readonly<Record<string, unknown>>;
 
-/** A success reply. */
-export interface WireReply {
-  readonly result: unknown;
-  readonly revision: number;
-  /** The modules-bucket revision for read-your-writes, as `revision` is for the variables bucket: module requests. */
-  readonly modulesRevision?: number;
-}
-
 /** A variable record as it travels: the value through the variable codec (non-finite floats as strings). */
 export type WireRecord = Omit<VariableRecord, 'value'> & { readonly value: JsonValue };
 
