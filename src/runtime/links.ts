@@ -55,11 +55,6 @@ export class Links {
     return peers;
   }
 
-  /** The processes linked to `process`. */
-  peersOf(process: Process): Process[] {
-    return [...(this.#peers.get(process) ?? [])];
-  }
-
   #peersOf(process: Process): Set<Process> {
     let set = this.#peers.get(process);
     if (!set) this.#peers.set(process, (set = new Set()));

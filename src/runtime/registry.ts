@@ -62,9 +62,4 @@ export class Registry {
   all(): Process[] {
     return [...this.#byId.values()];
   }
-
-  /** Every registered name, in registration order. */
-  names(): string[] {
-    return [...this.#byName.keys()];
-  }
 }
