@@ -6,6 +6,7 @@
  */
 import { ValidationError } from '../errors.js';
 import { assertOptionKeys } from '../option-keys.js';
+import { shown } from './process-arguments.js';
 
 /** The strategies `Supervisor` knows (see `SupervisorStrategy`). */
 export const STRATEGIES = ['one_for_one', 'one_for_all', 'rest_for_one'] as const;
@@ -73,12 +74,4 @@ function assertBag(value: unknown, owner: string, noun: string, accepted: readon
 function assertOneOf(owner: string, option: string, allowed: readonly string[], value: unknown): void {
   if (typeof value === 'string' && allowed.includes(value)) return;
   throw invalidOption(owner, option, `one of ${allowed.map((name) => `'${name}'`).join(', ')}`, value);
-}
-
-/** A value as a message shows it: strings quoted, so `'3'` and `3` read apart. */
-function shown(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
-  return String(value);
 }
