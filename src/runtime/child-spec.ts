@@ -10,6 +10,7 @@ import { isRef, labelOf, noProcOf, shown } from './process-arguments.js';
 import type { ProcessHost } from './process-host.js';
 import type { SpawnOptions } from './process-runtime-options.js';
 import type { ProcessRef } from './process.js';
+import { isThenable } from './user-callback.js';
 
 /**
  * When a child is restarted: `permanent` always, `transient` only after a failure (any reason but `'normal'`,
@@ -163,11 +164,3 @@ function refOf(value: unknown): ProcessRef | undefined {
 
 /** The keys a child's `start()` returning a process may have. */
 const PROCESS_START_KEYS = optionKeys<ChildProcess>({ process: true });
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
