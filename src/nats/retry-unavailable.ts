@@ -94,7 +94,8 @@ export interface RetryScope {
  */
 export const deadlineOf = (scope: RetryScope): number => performance.now() + scope.retryMs;
 
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms`: the wait between two tries of something the server may answer differently later. */
+export const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Waits until the bucket's stream answers a probe; resolves `false` when `until` passes first. Rejects with the

@@ -42,7 +42,7 @@ import type { Store } from '../store/store.js';
 import { assertSessionId } from '../variables/names.js';
 import { CLOCK_SKEW_MS, removeMessagesUpTo } from './bucket-stream.js';
 import { kvRetryScope, kvStream, kvSubject } from './kv-bucket.js';
-import { DEFAULT_UNAVAILABLE_RETRY_MS, failedAt, retryRead, type RetryScope } from './retry-unavailable.js';
+import { DEFAULT_UNAVAILABLE_RETRY_MS, failedAt, pause, retryRead, type RetryScope } from './retry-unavailable.js';
 import type { SessionControl } from './session-control.js';
 import type { SessionDirectory } from './session-directory.js';
 import { incarnationOf, type ReadRecord } from './session-record.js';
@@ -95,7 +95,6 @@ export interface SessionRemoval {
 const ATTEMPTS = 5;
 /** Opens tried while other nodes' lives of the id begin and end between the listing and the creation. */
 const OPEN_ATTEMPTS = 3;
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Builds the removal of a node. */
 export function createSessionRemoval(deps: SessionRemovalDeps): SessionRemoval {
@@ -182,7 +181,7 @@ export function createSessionRemoval(deps: SessionRemovalDeps): SessionRemoval {
   /** Purges the variables and the specs twice, a moment apart, and their markers; the tombstone stays. */
   const settle = async (sessionId: string): Promise<void> => {
     const first = await pass(sessionId);
-    await delay(recheckMs);
+    await pause(recheckMs);
     await pass(sessionId, first);
     await compact(sessionId, false);
   };
