@@ -71,8 +71,9 @@ function assertFitsAlone(
 /** `var.list` with `after` or `limit`: a page of the session's variables. */
 const VARIABLE_PAGE: PagedList = { operation: 'list', fields: ['pattern', 'tagged'], defaultLimit: Infinity };
 
-function name(body: RequestBody, field = 'name'): string {
-  const value = requireString(body, field);
+/** The request's `name` field: a string that is a valid variable name. */
+function name(body: RequestBody): string {
+  const value = requireString(body, 'name');
   assertVariableName(value);
   return value;
 }
