@@ -124,8 +124,8 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
         return open;
       };
       const failNow = (failure: unknown): void => {
-        respondFailure(msg, failure, reportsModules ? modules?.highestRevision : undefined);
-        stats.answered(subject, taken, true);
+        const description = respondFailure(msg, failure, reportsModules ? modules?.highestRevision : undefined);
+        stats.answered(subject, taken, description);
       };
       const fail = (failure: unknown): void => void (first() && failNow(failure));
       const succeed = (reply: Uint8Array | RelayedReply): void => {
@@ -133,13 +133,13 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
         if (reply instanceof RelayedReply) {
           // It fitted in a message from the node that sent it.
           respond(msg, reply.data, reply.error);
-          return stats.answered(subject, taken, reply.error !== undefined);
+          return stats.answered(subject, taken, reply.error?.description);
         }
         // Read on every reply: after a reconnect the server, and its max_payload, may be another one.
         const limit = payloadLimit();
         if (reply.length > limit) return failNow(replyTooLarge(subjects, msg.subject, reply.length, limit));
         respond(msg, reply);
-        stats.answered(subject, taken, false);
+        stats.answered(subject, taken);
       };
       // Its caller gave up on it long ago (this node stalled): carried out now, it would undo the caller's later
       // writes.
@@ -169,13 +169,15 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
     };
   }
 
-  function respondFailure(msg: ServiceRequest, failure: unknown, modulesRevision?: number): void {
+  /** Answers `failure` as an error reply; returns the reply's description, for the endpoint's stats. */
+  function respondFailure(msg: ServiceRequest, failure: unknown, modulesRevision?: number): string {
     const encoded = encodeError(
       withTimeoutOutcome(failure, subjects, msg.subject),
       store.highestRevision,
       modulesRevision,
     );
     respond(msg, encoded.body, encoded);
+    return encoded.description;
   }
 
   function respond(msg: ServiceRequest, data: Uint8Array, error?: ReplyError): void {

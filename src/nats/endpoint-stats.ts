@@ -21,6 +21,8 @@ export interface EndpointFigures {
   readonly processing_time: number;
   /** `processing_time / replies`, in nanoseconds; 0 before the first reply. */
   readonly average_processing_time: number;
+  /** The description of the last error reply (`<code>: <message>`, as its header had it); `''` before the first. */
+  readonly last_error: string;
 }
 
 /** What `$SRV.STATS` shows in an endpoint's `data`: its own requests, and those passed on to it if it takes any. */
@@ -33,6 +35,7 @@ interface Counts {
   replies: number;
   errors: number;
   nanos: bigint;
+  lastError: string;
 }
 
 /** The key under which {@link EndpointStats} counts the requests passed on to the endpoint on `subject`. */
@@ -59,12 +62,18 @@ export class EndpointStats {
     return process.hrtime.bigint();
   }
 
-  /** Counts one answered request under `key` (an endpoint's subject, or {@link passedOnKey} of it), taken at `since`. */
-  answered(key: string, since: bigint, failed: boolean): void {
+  /**
+   * Counts one answered request under `key` (an endpoint's subject, or {@link passedOnKey} of it), taken at `since`;
+   * `error` is the description of its error reply, if it was one.
+   */
+  answered(key: string, since: bigint, error?: string): void {
     let counts = this.#bySubject.get(key);
-    if (!counts) this.#bySubject.set(key, (counts = { replies: 0, errors: 0, nanos: 0n }));
+    if (!counts) this.#bySubject.set(key, (counts = { replies: 0, errors: 0, nanos: 0n, lastError: '' }));
     counts.replies += 1;
-    if (failed) counts.errors += 1;
+    if (error !== undefined) {
+      counts.errors += 1;
+      counts.lastError = error;
+    }
     counts.nanos += process.hrtime.bigint() - since;
   }
 
@@ -75,13 +84,14 @@ export class EndpointStats {
   }
 
   #figures(key: string): EndpointFigures {
-    const { replies = 0, errors = 0, nanos = 0n } = this.#bySubject.get(key) ?? {};
+    const { replies = 0, errors = 0, nanos = 0n, lastError = '' } = this.#bySubject.get(key) ?? {};
     const total = Number(nanos);
     return {
       replies,
       errors,
       processing_time: total,
       average_processing_time: replies === 0 ? 0 : Math.round(total / replies),
+      last_error: lastError,
     };
   }
 }

@@ -34,14 +34,23 @@ describe('$SRV.STATS of requests passed on to the node that has the module', () 
     expect(reachedB.ok).toBeGreaterThanOrEqual(2);
     expect(reachedB.failed).toBeGreaterThanOrEqual(1);
 
-    const passedOn = (await dataOf(a, 'module-execute')).passed_on as Record<string, number>;
+    const passedOn = (await dataOf(a, 'module-execute')).passed_on as Record<string, number> & { last_error: string };
     expect(passedOn).toMatchObject({ replies: reachedB.ok + reachedB.failed, errors: reachedB.failed });
     expect(passedOn.processing_time).toBeGreaterThan(0);
     expect(passedOn.average_processing_time).toBe(Math.round(passedOn.processing_time! / passedOn.replies!));
     // Node B answered each of them, relaying A's answer: they count there as its own requests, once.
     const onB = await dataOf(b, 'module-execute');
     expect(onB).toMatchObject({ replies: reachedB.ok + reachedB.failed, errors: reachedB.failed });
-    expect(onB.passed_on).toEqual({ replies: 0, errors: 0, processing_time: 0, average_processing_time: 0 });
+    // The relayed refusal is B's last error as it is A's: the description its reply's header had.
+    expect(onB.last_error).toMatch(/^validation_failed: .*question/);
+    expect(passedOn.last_error).toBe(onB.last_error);
+    expect(onB.passed_on).toEqual({
+      replies: 0,
+      errors: 0,
+      processing_time: 0,
+      average_processing_time: 0,
+      last_error: '',
+    });
     // The figures of A's own requests leave them out: the endpoint's replies are what num_requests counts.
     const stats = (await nc().request(`$SRV.STATS.tether.${a.serviceId}`, Empty)).json<EndpointStatsReply>();
     const execute = stats.endpoints.find((endpoint) => endpoint.name === 'module-execute')!;

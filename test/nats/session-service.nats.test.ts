@@ -1,6 +1,7 @@
 import { RequestStrategy } from 'nats';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createNodeStore } from '../../src/nats/node-store.js';
+import type { EndpointStatsData } from '../../src/nats/endpoint-stats.js';
 import { createSessionDirectory } from '../../src/nats/session-directory.js';
 import { startSessionService } from '../../src/nats/session-service.js';
 import { Runtime } from '../../src/node/runtime.js';
@@ -74,14 +75,16 @@ describe('session service', () => {
     const elapsedNanos = Number(process.hrtime.bigint() - started);
 
     const stats = (await nc().request(`$SRV.STATS.tether.${node.serviceId}`)).json<{
-      endpoints: { name: string; num_requests: number; data: Record<string, number> }[];
+      endpoints: { name: string; num_requests: number; data: EndpointStatsData }[];
     }>();
 
     const get = stats.endpoints.find((endpoint) => endpoint.name === 'var-get')!;
     expect(get.num_requests).toBe(5);
     expect(get.data).toMatchObject({ replies: 5, errors: 2 });
+    // The last error reply's description, as its Nats-Service-Error header had it (nats.js's own last_error stays '').
+    expect(get.data.last_error).toBe("variable_not_found: variable 'y' not found in session 'counted'");
     expect(get.data.processing_time).toBeGreaterThan(0);
-    expect(get.data.average_processing_time).toBe(Math.round(get.data.processing_time! / 5));
+    expect(get.data.average_processing_time).toBe(Math.round(get.data.processing_time / 5));
     // In nanoseconds, as the micro protocol counts: no more than the requests' round trips took here, and far more
     // than a microsecond each (a round trip through NATS and the session's process), which no coarser unit would give.
     expect(get.data.processing_time).toBeLessThanOrEqual(elapsedNanos);
@@ -92,6 +95,7 @@ describe('session service', () => {
       errors: 0,
       processing_time: 0,
       average_processing_time: 0,
+      last_error: '',
     });
   });
 
