@@ -5,9 +5,8 @@
  *
  * A module idle for `hibernateAfterMs` (the runtime's session idle time), or idle when its session hibernates
  * here, hibernates (see module-entry.ts); its spec's validity is kept by the same rules as a running process's
- * (`stale`, `recheck`), so a hibernating module wakes from the spec it ran, without a store read. Embedded
- * runtimes do the same: their sessions expire when idle, but a session kept busy must not keep modules nobody
- * uses in memory either.
+ * (`stale`, `recheck`), so a hibernating module wakes from the spec it ran, without a store read. Embedded runtimes
+ * do the same: their sessions expire when idle, but a session kept busy must not keep idle modules in memory either.
  * @module
  */
 import type { ExecutionResult, ModuleDescription } from '../../machines/module.machine.js';
@@ -63,7 +62,7 @@ export type ModuleSharing = Pick<
 /** Starts, finds and stops a node's module processes. */
 export class ModuleDirectory implements SessionModules, ModuleHost {
   readonly #entries = new ModuleEntries();
-  /** Creations in progress by key, so two creations of one id cannot both succeed and a wake waits for one. */
+  /** Creations by key: a later one of the id waits for the earlier (one refused leaves the id free), as a wake does. */
   readonly #starting = new Map<string, Promise<ModuleHandle>>();
   /** Wakes in progress, shared by the requests that arrive meanwhile. */
   readonly #waking = new Map<string, Promise<ModuleHandle>>();
@@ -129,11 +128,12 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     this.#check(moduleId, spec);
     const key = moduleKey(session.sessionId, moduleId);
     const taken = () => new AlreadyExistsError('module', moduleId, { details: { sessionId: session.sessionId } });
+    for (let other = this.#starting.get(key); other; other = this.#starting.get(key))
+      if ((await Promise.allSettled([other]))[0]?.status === 'fulfilled') throw taken();
     const existing = this.#entries.get(key);
     // A process here from a shared spec is not proof that the id is taken: the bucket's claim decides, below. A
     // module that stays here is, until its claim is seen removed or taken over (it is stale then).
-    if ((existing && (!existing.shared || (existing.shared.local && !existing.stale))) || this.#starting.has(key))
-      throw taken();
+    if (existing && (!existing.shared || (existing.shared.local && !existing.stale))) throw taken();
     const creating = (async () => {
       // Built before the id is claimed: what only the session can tell (a bound variable missing or holding a value
       // the attribute cannot take, a signature Ax refuses) refuses the creation with nothing written to the bucket.
