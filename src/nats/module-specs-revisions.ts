@@ -37,7 +37,7 @@ export interface SpecsRevisionsOptions {
  * (each write counts once its `onWrite` returned; 0 until a watch is live), highest also counts this node's own writes.
  */
 export interface SpecsRevisions extends AppliedRevisions {
-  /** Counts a write of this node's own, or a removal's marker it read, at `revision`, in the highest; returns it. */
+  /** Counts a write of this node's own, or one it read (spec, claim, removal marker), in the highest; returns it. */
   wrote(revision: number): number;
   /** The node's watch of the bucket: see `ModuleSpecs.watch`. */
   watch(

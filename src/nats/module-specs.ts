@@ -217,7 +217,10 @@ export async function openModuleSpecs(
 
   /**
    * The key's last write: a spec or a claim, a value that is neither (`unreadable`, the error it is), or a removal
-   * (`removed`) with its delete marker's revision; `undefined` when the key was never written.
+   * (`removed`) with its delete marker's revision; `undefined` when the key was never written. Whatever it found counts
+   * as known to this node, as its own writes do: a reply that says the module exists (`already_exists` included) or is
+   * gone then carries a modules revision at least that write's, so the client's next request is not served by a node
+   * whose watch has not seen it yet (one that would not run the module, or would still run a removed one).
    */
   const read = async (
     key: string,
@@ -234,6 +237,7 @@ export async function openModuleSpecs(
       throw specsFailure(error, bucket, 'read', key);
     }
     if (last === undefined) return undefined;
+    wrote(last.revision);
     if (!last.live) {
       // One left by a node that stopped before it removed it, or one whose removal waits here already (asked for
       // again, it keeps its turn): either way it has done its work.
@@ -246,18 +250,10 @@ export async function openModuleSpecs(
     return { revision: last.revision, ...decoded };
   };
 
-  /**
-   * What `read` found, or `undefined` for a removal; a removal's marker counts as known to this node, as its own
-   * writes do: a reply that says the module is gone then carries a modules revision at least the marker's, so the
-   * client's next request is not served by a node whose watch has not seen the removal yet (it would still run it).
-   */
+  /** What `read` found, or `undefined` for a removal. */
   const current = async (sessionId: string, moduleId: string): Promise<ModuleEntryRecord | undefined> => {
     const found = await read(keyOf(sessionId, moduleId));
-    if (found === undefined) return undefined;
-    if ('removed' in found) {
-      wrote(found.revision);
-      return undefined;
-    }
+    if (found === undefined || 'removed' in found) return undefined;
     if ('unreadable' in found) throw found.unreadable;
     return found;
   };
