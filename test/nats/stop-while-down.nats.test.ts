@@ -51,8 +51,9 @@ describe('a node stopped while NATS is away', () => {
     await waitFor(disconnected(reports), { message: 'the node sees NATS go' });
     const started = performance.now();
     await runtime.stop();
-    // 6 s of grace, and some room for a loaded machine: before, 24 sessions took 45 s.
-    expect(performance.now() - started).toBeLessThan(10_000);
+    // 6 s of grace, and room for a loaded machine (it took over 10 s once, beside other NATS test files on 2 cores):
+    // before, 24 sessions took 45 s, so this still tells a stop bounded by the grace from one per session.
+    expect(performance.now() - started).toBeLessThan(20_000);
     const unnoted = reports.filter(([error]) => (error as { code?: string }).code === 'store_unavailable');
     expect(unnoted).toHaveLength(1);
     expect((unnoted[0]![0] as Error).message).toContain(`noting the last uses of ${SESSIONS} session(s) used here`);
