@@ -60,7 +60,7 @@ describe('cli', () => {
     const deleted = await cli('session', 'delete', 'a.b', ...nowhere);
     expect([deleted.code, deleted.stderr]).toEqual([
       1,
-      "tether: validation_failed: invalid session id 'a.b': must hold only letters, digits, _ or -, 1 to 128 characters\n",
+      "tether: validation_failed: invalid session id 'a.b': must hold only ASCII letters (A-Z, a-z), digits, _ or -, 1 to 128 characters\n",
     ]);
   });
 

@@ -161,7 +161,10 @@ export function natsPrefix(
 /** `id`, given by `--session` or by `TETHER_SESSION` (`from`), when it is a session id; a usage error otherwise. */
 export function checkedSessionId(id: string, from: '--session' | 'TETHER_SESSION', command: readonly string[]): string {
   if (!isSessionId(id))
-    throw new UsageError(`${from} '${id}' is no session id: use 1 to 128 letters, digits, '_' and '-'`, command);
+    throw new UsageError(
+      `${from} '${id}' is no session id: use 1 to 128 ASCII letters (A-Z, a-z), digits, '_' and '-'`,
+      command,
+    );
   return id;
 }
 

@@ -24,7 +24,7 @@ const COMMON = { ...CLIENT_OPTIONS, ...SESSION_OPTION } as const;
 const create = defineCommand({
   path: ['module', 'create'],
   summary: 'start a module process whose parameters are bound to session variables',
-  args: [{ name: 'id', description: 'the module id (letters, digits, _ and -)', mayStartWithDash: true }],
+  args: [{ name: 'id', description: 'the module id (ASCII letters, digits, _ and -)', mayStartWithDash: true }],
   options: {
     ...COMMON,
     type: {

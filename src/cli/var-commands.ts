@@ -45,7 +45,7 @@ const define = defineCommand({
   path: ['var', 'define'],
   summary: 'define a typed, constrained variable',
   args: [
-    { name: 'name', description: 'the variable name (a letter or _, then letters, digits, _ and -)' },
+    { name: 'name', description: 'the variable name (an ASCII letter or _, then ASCII letters, digits, _ and -)' },
     { name: 'type', description: 'float, integer, string, boolean, choice, module, embedding, tensor, json or list' },
     { name: 'value', description: VALUE_HELP, mayStartWithDash: true },
   ],

@@ -95,10 +95,13 @@ export function assertModuleId(id: unknown): asserts id is string {
   // Not "invalid module id 42": that reads as a module called `42` (and `details` would hold the value itself).
   if (typeof id !== 'string') throw notAString('module id', 'moduleId', id);
   if (!MODULE_ID.test(id)) {
-    throw new ValidationError(`invalid module id ${shownId(id)}: use 1-128 letters, digits, '_' or '-'`, {
-      // As a session id's refusal says it (names.ts), and cut as that is: an id may be as long as a request.
-      details: { constraint: 'moduleId', moduleId: id.slice(0, 200) },
-    });
+    throw new ValidationError(
+      `invalid module id ${shownId(id)}: use 1-128 ASCII letters (A-Z, a-z), digits, '_' or '-'`,
+      {
+        // As a session id's refusal says it (names.ts), and cut as that is: an id may be as long as a request.
+        details: { constraint: 'moduleId', moduleId: id.slice(0, 200) },
+      },
+    );
   }
 }
 

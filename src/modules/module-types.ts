@@ -289,7 +289,7 @@ export interface ToolParameters {
 /** A function a ReAct module may call between its steps. */
 export interface ModuleTool {
   /**
-   * What the LLM calls it: 1 to 64 letters, digits, `_` or `-` (what providers take as a function's name;
+   * What the LLM calls it: 1 to 64 ASCII letters, digits, `_` or `-` (what providers take as a function's name;
    * another one is refused with `validation_failed`).
    */
   readonly name: string;

@@ -32,7 +32,7 @@ export function assertToolName(
     ? 'is kept by Ax for its structured output'
     : TOOL_NAME.test(name)
       ? undefined
-      : "is not a name providers take: 1 to 64 letters, digits, '_' or '-'";
+      : "is not a name providers take: 1 to 64 ASCII letters (A-Z, a-z), digits, '_' or '-'";
   if (problem) throw new ValidationError(`${where} '${name}' ${problem}`, { details: { ...details, tool: name } });
 }
 

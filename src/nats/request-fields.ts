@@ -54,12 +54,15 @@ export function requireString(body: RequestBody, field: string): string {
 /** Execution ids become event fields and control message bodies: the id rule keeps them plain tokens. */
 const EXECUTION_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
-/** `id` when it is a valid execution id: 1–128 letters, digits, `_` or `-` (a caller's own ids included). */
+/** `id` when it is a valid execution id: 1–128 ASCII letters, digits, `_` or `-` (a caller's own ids included). */
 export function assertExecutionId(id: string): string {
   if (EXECUTION_ID.test(id)) return id;
-  throw new ValidationError(`invalid executionId '${id.slice(0, 60)}': use 1-128 letters, digits, '_' or '-'`, {
-    details: { field: 'executionId' },
-  });
+  throw new ValidationError(
+    `invalid executionId '${id.slice(0, 60)}': use 1-128 ASCII letters (A-Z, a-z), digits, '_' or '-'`,
+    {
+      details: { field: 'executionId' },
+    },
+  );
 }
 
 /** An optional string field (`undefined` when left out). */

@@ -6,10 +6,10 @@
 import { ValidationError } from '../errors.js';
 import { kindOf } from './failure.js';
 
-/** A variable name: starts with a letter or `_`, then letters, digits, `_` or `-`; 1 to 128 characters. */
+/** A variable name: starts with an ASCII letter or `_`, then ASCII letters, digits, `_` or `-`; 1 to 128 characters. */
 export const VARIABLE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
 
-/** A session id: letters, digits, `_` or `-`; 1 to 128 characters (a UUID or nanoid fits). */
+/** A session id: ASCII letters, digits, `_` or `-`; 1 to 128 characters (a UUID or nanoid fits). */
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** Longest rendering of an offending value in a message: the value is hostile input as often as a typo. */
@@ -43,8 +43,8 @@ export function assertVariableName(name: unknown): asserts name is string {
   // Not "invalid variable name number": that reads as a variable called `number`.
   if (typeof name !== 'string') throw notAString('variable name', 'name', name);
   throw new ValidationError(
-    `invalid variable name ${shownId(name)}: must start with a letter or _ and hold only letters, digits, _ or -, ` +
-      'at most 128 characters',
+    `invalid variable name ${shownId(name)}: must start with an ASCII letter (A-Z, a-z) or _ and hold only ASCII ` +
+      'letters, digits, _ or -, at most 128 characters',
     { details: { constraint: 'name', name: name.slice(0, 200) } },
   );
 }
@@ -67,7 +67,7 @@ export function assertSessionId(id: unknown): asserts id is string {
   // Not "invalid session id undefined": that reads as a session called `undefined`.
   if (typeof id !== 'string') throw notAString('session id', 'sessionId', id);
   throw new ValidationError(
-    `invalid session id ${shownId(id)}: must hold only letters, digits, _ or -, 1 to 128 characters`,
+    `invalid session id ${shownId(id)}: must hold only ASCII letters (A-Z, a-z), digits, _ or -, 1 to 128 characters`,
     { details: { constraint: 'sessionId', sessionId: id.slice(0, 200) } },
   );
 }

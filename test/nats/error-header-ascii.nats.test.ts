@@ -23,10 +23,12 @@ describe('error header', () => {
     await rawReply(nc(), 'tether.v1.session.hdr.module.qa.create', JSON.stringify({ spec }));
 
     const accented = await rawReply(nc(), 'tether.v1.session.hdr.module.é.describe', '{}');
-    expect(accented.body.error.message).toBe("invalid module id 'é': use 1-128 letters, digits, '_' or '-'");
+    expect(accented.body.error.message).toBe(
+      "invalid module id 'é': use 1-128 ASCII letters (A-Z, a-z), digits, '_' or '-'",
+    );
     expect(accented.errorCode).toBe('400');
     expect(accented.error).toBe(
-      "validation_failed: invalid module id '\\u00e9': use 1-128 letters, digits, '_' or '-'",
+      "validation_failed: invalid module id '\\u00e9': use 1-128 ASCII letters (A-Z, a-z), digits, '_' or '-'",
     );
 
     const emoji = await rawReply(

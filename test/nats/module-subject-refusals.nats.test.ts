@@ -26,7 +26,8 @@ describe('module subject refusals', () => {
       expect(reply.errorCode, subject).toBe('400');
       expect(reply.body.error, subject).toEqual({
         code: 'validation_failed',
-        message: "invalid session id 'bad:id': must hold only letters, digits, _ or -, 1 to 128 characters",
+        message:
+          "invalid session id 'bad:id': must hold only ASCII letters (A-Z, a-z), digits, _ or -, 1 to 128 characters",
         details: { constraint: 'sessionId', sessionId: 'bad:id' },
       });
     }

@@ -79,7 +79,7 @@ describe('request fields of the wrong kind', () => {
         op('qa', 'execute'),
         '{"inputs":{},"executionId":"a b"}',
         {
-          message: "invalid executionId 'a b': use 1-128 letters, digits, '_' or '-'",
+          message: "invalid executionId 'a b': use 1-128 ASCII letters (A-Z, a-z), digits, '_' or '-'",
           details: { field: 'executionId' },
         },
       ],

@@ -8,7 +8,7 @@ describe('assertExecutionId', () => {
     expect(assertExecutionId(longest)).toBe(longest);
     for (const id of [`${longest}x`, '', 'a.b', 'a b']) {
       expect(() => assertExecutionId(id), id).toThrow(ValidationError);
-      expect(() => assertExecutionId(id), id).toThrow(/use 1-128 letters, digits, '_' or '-'/);
+      expect(() => assertExecutionId(id), id).toThrow("use 1-128 ASCII letters (A-Z, a-z), digits, '_' or '-'");
     }
   });
 });

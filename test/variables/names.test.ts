@@ -22,7 +22,7 @@ describe('names', () => {
     ])('refuses %s, showing the value', (_label, name) => {
       const error = expectValidation(
         () => assertVariableName(name),
-        /^invalid variable name '.*': must start with a letter/,
+        /^invalid variable name '.*': must start with an ASCII letter/,
       );
       if (name.length < 60) expect(error.message).toContain(`'${name}'`);
       expect(isVariableName(name)).toBe(false);
@@ -31,7 +31,7 @@ describe('names', () => {
     it('uses the exact message for a dotted name', () => {
       expectValidation(
         () => assertVariableName('model.temp'),
-        "invalid variable name 'model.temp': must start with a letter or _ and hold only letters, digits, _ or -, at most 128 characters",
+        "invalid variable name 'model.temp': must start with an ASCII letter (A-Z, a-z) or _ and hold only ASCII letters, digits, _ or -, at most 128 characters",
       );
     });
 
@@ -45,7 +45,7 @@ describe('names', () => {
 
     it('cuts a huge name short and escapes control characters in the message', () => {
       const error = expectValidation(() => assertVariableName('x'.repeat(5000)), /^invalid variable name 'x+…':/);
-      expect(error.message.length).toBeLessThan(200);
+      expect(error.message.length).toBeLessThan(250);
       expectValidation(() => assertVariableName('a\nb'), /^invalid variable name 'a\\nb':/);
     });
   });
@@ -65,7 +65,7 @@ describe('names', () => {
     ])('refuses %s', (_label, id) => {
       expectValidation(
         () => assertSessionId(id),
-        /^invalid session id '.*': must hold only letters, digits, _ or -, 1 to 128 characters$/,
+        /^invalid session id '.*': must hold only ASCII letters \(A-Z, a-z\), digits, _ or -, 1 to 128 characters$/,
       );
       expect(isSessionId(id)).toBe(false);
     });
@@ -73,7 +73,7 @@ describe('names', () => {
     it('shows the offending id in the message', () => {
       const error = expectValidation(
         () => assertSessionId('a.b'),
-        "invalid session id 'a.b': must hold only letters, digits, _ or -, 1 to 128 characters",
+        "invalid session id 'a.b': must hold only ASCII letters (A-Z, a-z), digits, _ or -, 1 to 128 characters",
       );
       expect(error.details).toMatchObject({ sessionId: 'a.b' });
     });
