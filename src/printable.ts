@@ -61,3 +61,15 @@ export function unicodeEscape(char: string): string {
 export function codePointName(code: number): string {
   return `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
 }
+
+/**
+ * The first `max` UTF-16 code units of `text`, or one fewer where the last would be the first half of a surrogate
+ * pair: a cut never leaves half an emoji, which a terminal shows as U+FFFD and a strict UTF-8 reader refuses.
+ * @example
+ * cutText('a😀b', 2) // 'a'
+ */
+export function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const last = text.charCodeAt(max - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
+}

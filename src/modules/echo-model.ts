@@ -6,6 +6,7 @@
  */
 import { AxMockAIService } from '@ax-llm/ax';
 import type { AxAIFeatures, AxAIServiceOptions, AxChatRequest, AxChatResponse } from '@ax-llm/ax';
+import { cutText } from '../printable.js';
 import { MAX_SAMPLES } from './setting-limits.js';
 
 type Schema = {
@@ -96,7 +97,8 @@ export function describeRequest(
   const user = [...req.chatPrompt].reverse().find((message) => message.role === 'user');
   const content = user && 'content' in user ? user.content : '';
   const raw = typeof content === 'string' ? content : JSON.stringify(content);
-  const text = raw.replace(/\s+/g, ' ').trim().slice(0, 400);
+  // Cut between characters: the echo of a long question in emoji must not end in half of one.
+  const text = cutText(raw.replace(/\s+/g, ' ').trim(), 400);
   const params: string[] = [`model=${String(req.model ?? 'default')}`];
   for (const [key, value] of Object.entries(req.modelConfig ?? {})) {
     if (value !== undefined && key !== 'stream' && key !== 'n') params.push(`${key}=${JSON.stringify(value)}`);

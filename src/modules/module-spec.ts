@@ -5,6 +5,7 @@
  */
 import { ValidationError } from '../errors.js';
 import { assertKindReadable, assertOwnFields, readOptions } from '../option-keys.js';
+import { cutText } from '../printable.js';
 import { show } from '../variables/failure.js';
 import { assertVariableName, notAString, shownId } from '../variables/names.js';
 import type { SyncCallback } from './binding-state.js';
@@ -99,7 +100,7 @@ export function assertModuleId(id: unknown): asserts id is string {
       `invalid module id ${shownId(id)}: use 1-128 ASCII letters (A-Z, a-z), digits, '_' or '-'`,
       {
         // As a session id's refusal says it (names.ts), and cut as that is: an id may be as long as a request.
-        details: { constraint: 'moduleId', moduleId: id.slice(0, 200) },
+        details: { constraint: 'moduleId', moduleId: cutText(id, 200) },
       },
     );
   }

@@ -11,6 +11,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { cutText } from '../printable.js';
 import { kindOf, show } from '../variables/failure.js';
 import { freezeJson, shownPath } from '../variables/json-value.js';
 import type { JsonValue } from '../variables/types.js';
@@ -58,7 +59,7 @@ const EXECUTION_ID = /^[A-Za-z0-9_-]{1,128}$/;
 export function assertExecutionId(id: string): string {
   if (EXECUTION_ID.test(id)) return id;
   throw new ValidationError(
-    `invalid executionId '${id.slice(0, 60)}': use 1-128 ASCII letters (A-Z, a-z), digits, '_' or '-'`,
+    `invalid executionId '${cutText(id, 60)}': use 1-128 ASCII letters (A-Z, a-z), digits, '_' or '-'`,
     {
       details: { field: 'executionId' },
     },

@@ -4,6 +4,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { cutText } from '../printable.js';
 import { kindOf } from './failure.js';
 
 /** A variable name: starts with an ASCII letter or `_`, then ASCII letters, digits, `_` or `-`; 1 to 128 characters. */
@@ -21,7 +22,7 @@ const MAX_SHOWN = 60;
  */
 export function shownId(value: unknown): string {
   if (typeof value !== 'string') return value === null ? 'null' : typeof value;
-  const text = JSON.stringify(value.length > MAX_SHOWN ? `${value.slice(0, MAX_SHOWN - 1)}…` : value);
+  const text = JSON.stringify(value.length > MAX_SHOWN ? `${cutText(value, MAX_SHOWN - 1)}…` : value);
   return `'${text.slice(1, -1)}'`;
 }
 
@@ -45,7 +46,7 @@ export function assertVariableName(name: unknown): asserts name is string {
   throw new ValidationError(
     `invalid variable name ${shownId(name)}: must start with an ASCII letter (A-Z, a-z) or _ and hold only ASCII ` +
       'letters, digits, _ or -, at most 128 characters',
-    { details: { constraint: 'name', name: name.slice(0, 200) } },
+    { details: { constraint: 'name', name: cutText(name, 200) } },
   );
 }
 
@@ -68,7 +69,7 @@ export function assertSessionId(id: unknown): asserts id is string {
   if (typeof id !== 'string') throw notAString('session id', 'sessionId', id);
   throw new ValidationError(
     `invalid session id ${shownId(id)}: must hold only ASCII letters (A-Z, a-z), digits, _ or -, 1 to 128 characters`,
-    { details: { constraint: 'sessionId', sessionId: id.slice(0, 200) } },
+    { details: { constraint: 'sessionId', sessionId: cutText(id, 200) } },
   );
 }
 
