@@ -53,4 +53,19 @@ describe('cutText', () => {
       await runtime.stop();
     }
   });
+
+  it('shows an input of the wrong type in its refusal without half of an emoji', async () => {
+    const runtime = await Runtime.start({ llm: createEchoModel() });
+    try {
+      const session = await runtime.session('input-emoji');
+      const count = await session.module('count', { type: 'Predict', signature: 'count:number -> answer:string' });
+      // As JSON, '"a' and then emoji: its 37th code unit, where the message cuts it, is the first half of one.
+      const refusal = await count.execute({ count: `a${'😀'.repeat(50)}` }).catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(ValidationError);
+      expect((refusal as Error).message).toContain('a string ("a😀');
+      expect((refusal as Error).message).not.toMatch(LONE_SURROGATE);
+    } finally {
+      await runtime.stop();
+    }
+  });
 });

@@ -15,6 +15,7 @@ import { ValidationError } from '../errors.js';
 import { dateAsWritten, writesDates } from './dates-as-written.js';
 import { lostInJson } from './lost-in-json.js';
 import { couldNotRead } from '../option-keys.js';
+import { cutText } from '../printable.js';
 import { snagError, snagIn } from './input-snags.js';
 import type { FieldValues } from './module-types.js';
 
@@ -137,7 +138,7 @@ function described(value: unknown): string {
   if (typeof value === 'object') return 'an object';
   if (typeof value === 'string') {
     const text = JSON.stringify(value);
-    return `a string (${text.length > 40 ? `${text.slice(0, 37)}..."` : text})`;
+    return `a string (${text.length > 40 ? `${cutText(text, 37)}..."` : text})`;
   }
   if (typeof value === 'function') return 'a function';
   return `a ${typeof value} (${String(value)})`;

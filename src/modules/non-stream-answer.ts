@@ -13,6 +13,7 @@
  * labelled `text/event-stream` for the wrappers around this one (one labelled `text/plain`, or not at all, too).
  * @module
  */
+import { cutText } from '../printable.js';
 import { providerMessageOf } from './provider-message.js';
 import { withBody } from './response-body.js';
 
@@ -121,5 +122,5 @@ function quoted(body: string): string {
     parsed = undefined;
   }
   const said = parsed === undefined ? body.trim() : providerMessageOf(parsed, body.trim());
-  return said.length > QUOTED ? `${said.slice(0, QUOTED)}…` : said;
+  return said.length > QUOTED ? `${cutText(said, QUOTED)}…` : said;
 }

@@ -36,7 +36,7 @@ import {
   type ModelAnswerProblem,
   type ProviderUnavailableReason,
 } from '../errors.js';
-import { messageOf, printable } from '../printable.js';
+import { cutText, messageOf, printable } from '../printable.js';
 
 /** Ax wraps the transport error in AxGenerateError (sometimes twice); the HTTP failure is down the cause chain. */
 function findInChain<T>(error: unknown, match: (e: unknown) => e is T): T | undefined {
@@ -69,7 +69,7 @@ function unavailableReason(
   if (original instanceof AnswerInterruptedError) return { reason: 'interrupted', message: original.message };
   if (original instanceof AnswerErrorEventError) {
     const said = providerMessageOf({ error: original.error }, JSON.stringify(original.error));
-    return { reason: 'malformed_response', message: said.slice(0, 500) };
+    return { reason: 'malformed_response', message: cutText(said, 500) };
   }
   if (original instanceof SyntaxError) return { reason: 'malformed_response', message: original.message };
   // `fetch failed` alone says nothing: its cause tells refused, reset, not found (`connect ECONNREFUSED 10.0.0.5:443`).
@@ -170,7 +170,7 @@ export function reportingErrorBodies(service: AxAIService, provider: string): vo
     chat(request, options).catch((thrown: unknown) => {
       if (thrown instanceof Error) throw thrown;
       const said = providerMessageOf({ error: thrown }, JSON.stringify(thrown) ?? printable(thrown));
-      throw new ProviderUnavailableError(provider, 'malformed_response', said.slice(0, 500));
+      throw new ProviderUnavailableError(provider, 'malformed_response', cutText(said, 500));
     });
 }
 

@@ -6,6 +6,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { cutText } from '../printable.js';
 
 /** An inclusive range; `integer` when the setting counts something. */
 export interface SettingRange {
@@ -109,7 +110,7 @@ export function checkProgramSettings(fields: Readonly<Record<string, unknown>>):
 function preview(value: unknown): string {
   if (typeof value === 'string') {
     const text = JSON.stringify(value);
-    return text.length > 60 ? `${text.slice(0, 57)}..."` : text;
+    return text.length > 60 ? `${cutText(text, 57)}..."` : text;
   }
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'function') return 'a function';

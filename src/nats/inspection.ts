@@ -25,7 +25,7 @@ import { errorToJSON, type SerializedError } from '../errors.js';
 import { stampOf } from '../session/apply-store-change.js';
 import type { EventOutbox } from './event-outbox.js';
 import { jsonBytes } from './json-size.js';
-import { messageOf } from '../printable.js';
+import { cutText, messageOf } from '../printable.js';
 import type { TetherSubjects } from './subjects.js';
 import { setByName } from '../variables/names.js';
 
@@ -121,7 +121,7 @@ function snapshotBytes(message: object): number {
 function fittedToLimit(message: InspectedSnapshot, limit: number): InspectedSnapshot {
   const error: SerializedError | undefined = message.error && {
     code: message.error.code,
-    message: message.error.message.slice(0, INSPECTED_FIELD_LIMIT),
+    message: cutText(message.error.message, INSPECTED_FIELD_LIMIT),
     details: withoutLargeFields(message.error.details ?? {}) as Record<string, unknown>,
   };
   const shrunk: InspectedSnapshot = {

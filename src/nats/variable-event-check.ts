@@ -6,7 +6,7 @@
  * stored record, without the constraints (the event does not carry them), and drops, with a report, one that fails.
  * @module
  */
-import { messageOf, printable } from '../printable.js';
+import { cutText, messageOf, printable } from '../printable.js';
 import { decodeValue } from '../variables/codec.js';
 import { isVariableName } from '../variables/names.js';
 import { checkStoredValue } from '../variables/stored-value.js';
@@ -18,7 +18,7 @@ const isCount = (value: unknown): value is number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;
 
 /** A field's value as JSON, cut short: it came from a message anyone could have sent. */
-const shown = (value: unknown): string => (JSON.stringify(value) ?? printable(value)).slice(0, 60);
+const shown = (value: unknown): string => cutText(JSON.stringify(value) ?? printable(value), 60);
 
 /**
  * Why the decoded message `value` is no variable event a node publishes, in a few words naming the field; `undefined`
