@@ -38,11 +38,14 @@ export function withArticle(word: string): string {
 }
 
 /**
- * C0 and C1 controls, DEL, and the line and paragraph separators: what must not reach a line people or scripts read
- * raw (it splits the line for a reader that breaks at it, or reaches a terminal as an escape sequence).
- * `JSON.stringify` escapes only the C0 ones.
+ * C0 and C1 controls, DEL, the line and paragraph separators, and the bidirectional embeddings, overrides and
+ * isolates: what must not reach a line people or scripts read raw. A separator splits the line for a reader that
+ * breaks at it, a control reaches a terminal as an escape sequence, and an override (U+202E) shows the rest of the
+ * line reversed, so a value could make `by alice` read as another writer (the "Trojan Source" trick). The marks
+ * that only lean one character (U+200E, U+200F, U+061C) are kept: right-to-left text uses them and they reorder
+ * nothing past it. `JSON.stringify` escapes only the C0 ones.
  */
-export const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+export const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 /**
  * `text` in printable ASCII, every other UTF-16 code unit as a `\uXXXX` escape (`Zoë` as `Zo\u00eb`, an emoji as its

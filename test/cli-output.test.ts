@@ -24,6 +24,20 @@ describe('the lines the CLI prints for people', () => {
     expect(shownText('a\u009bb\u2028')).toBe('"a\\u009bb\\u2028"');
   });
 
+  it('escapes bidirectional overrides and isolates, which would show the rest of the line reversed', () => {
+    // U+202E turns what follows it around on screen: `by "eve"` could read as another writer's name.
+    const line = historyLine({
+      version: 3,
+      value: 'x\u202e',
+      updatedAt: '2026-11-26T10:00:00.000Z',
+      updatedBy: 'eve\u202e\u2066',
+    } as Parameters<typeof historyLine>[0]);
+    expect(line).toBe('v3  "x\\u202e"  2026-11-26T10:00:00.000Z  by "eve\\u202e\\u2066"');
+    expect(JSON.parse(jsonLine({ v: 'a\u202ab\u2069' }))).toEqual({ v: 'a\u202ab\u2069' });
+    // Right-to-left text and its one-character marks print as they are.
+    expect(shownText('مرحبا\u200f أحمد')).toBe('مرحبا\u200f أحمد');
+  });
+
   it('keeps one line per version, per variable and per lock, whatever who and why hold', () => {
     const lines = [
       historyLine({
