@@ -5,8 +5,11 @@
  * the default temperature), where a strict TypeScript caller is refused at compile time. A class of the user's may
  * take options of its own.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
+import { assertModuleSpec } from '../../src/modules/module-spec.js';
+import { parseWireSpec } from '../../src/nats/module-wire-spec.js';
 import {
   ChainOfThought,
   Predict,
@@ -139,5 +142,45 @@ describe('module options', () => {
     expect((await aware.forward(inputs, { autoSync: true, onDelta: () => {} })).provenance).toEqual({
       llm_temperature: 1,
     });
+  });
+
+  // An Ax program moved onto a module brings what Ax takes and Tether does not: each is refused naming it, whether it
+  // comes in a spec (embedded or over the wire), a constructor's options or a forward's, and the README says so (it
+  // did not: an Ax user read "unknown keys: examples" without knowing whether few-shot examples had another name).
+  it("refuses Ax's features that a module does not take, naming each, and the README lists them", async () => {
+    const spec = { type: 'Predict', signature: SIGNATURE };
+    const refused: Record<string, unknown> = {
+      examples: [{ question: 'q', answer: 'a' }],
+      demos: [],
+      asserts: [],
+      fieldProcessors: [],
+      functions: [],
+      modelConfig: { temperature: 0.2 },
+      stream: true,
+      sampleCount: 2,
+      showThoughts: true,
+    };
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    const unsupported = /What Tether does not take of Ax:(.*?)not ignored/.exec(readme)?.[1] ?? '';
+    for (const [key, value] of Object.entries(refused)) {
+      const attempts: [string, () => unknown][] = [
+        ['spec', () => assertModuleSpec({ ...spec, [key]: value })],
+        ['wire spec', () => parseWireSpec({ ...spec, [key]: value })],
+        ['constructor', () => new Predict(SIGNATURE, { llm, [key]: value } as ModuleOptions)],
+      ];
+      for (const [where, attempt] of attempts) {
+        const error = thrown(attempt);
+        expect(error, `${key} in a ${where}`).toBeInstanceOf(ValidationError);
+        expect((error as ValidationError).details.unknown, `${key} in a ${where}`).toEqual([key]);
+      }
+      const forwarded: unknown = await new Predict(SIGNATURE, { llm })
+        .forward({ question: 'q' }, { [key]: value } as ForwardOptions)
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect((forwarded as ValidationError).details.unknown, `${key} in a forward`).toEqual([key]);
+      expect(unsupported, `README names ${key}`).toContain(`\`${key}\``);
+    }
   });
 });
