@@ -15,6 +15,7 @@ import {
   type VariableAwareModule,
 } from './module-registry.js';
 import { bindingStateOf } from './binding-state.js';
+import { foundIn } from '../session/variable-reads.js';
 import { resolveTools, type ModuleSpec, type ResolvedModuleSpec } from './module-spec.js';
 import { inputProblem } from './program-module.js';
 import { probeInputCheck, type ExecuteInputCheck } from './input-probe.js';
@@ -60,6 +61,13 @@ export class ModuleInstance {
   #asleep: Readonly<Record<string, VersionedValue>> | undefined;
   /** The type variable's version at the last sync, for provenance. */
   #typeVersion: number | undefined;
+  /** The identity of the type variable that version is of (see VersionedValue.id), when the session says. */
+  #typeId: string | undefined;
+  /**
+   * The identity of the type variable under its name at the last read, applied or refused: one deleted and defined
+   * again since the type was applied makes {@link ModuleInstance.#typeVersion} a version of another variable.
+   */
+  #heldTypeId: string | undefined;
   /** Input checks of other types than the program's (see {@link inputProblemNow}), by type. */
   readonly #probes = new Map<RegisteredModule, ExecuteInputCheck>();
   /**
@@ -78,11 +86,12 @@ export class ModuleInstance {
     private readonly onCallbackError: ModuleInstanceOptions['onCallbackError'],
     entry: RegisteredModule,
     module: VariableAwareModule,
-    typeVersion: number | undefined,
+    typeRead: { readonly version: number | undefined; readonly id: string | undefined },
   ) {
     this.#entry = entry;
     this.#module = module;
-    this.#typeVersion = typeVersion;
+    this.#typeVersion = typeRead.version;
+    this.#typeId = this.#heldTypeId = typeRead.id;
   }
 
   /**
@@ -131,7 +140,8 @@ export class ModuleInstance {
     );
     const registry = options.registry ?? defaultModuleRegistry;
     const snapshot = await readBound(session, spec);
-    const { entry, version } = typeIn(session, spec, snapshot, registry);
+    const typeRead = typeIn(session, spec, snapshot, registry);
+    const { entry } = typeRead;
     const module =
       spec.typeVariable === undefined
         ? construct(entry, session, spec, options.llm)
@@ -150,7 +160,7 @@ export class ModuleInstance {
       options.onCallbackError,
       entry,
       module,
-      version,
+      typeRead,
     );
   }
 
@@ -188,7 +198,10 @@ export class ModuleInstance {
     if (typeVariable === undefined) return { moduleType: this.#entry.name, changes: await program.syncVariables() };
     const state = bindingStateOf(program);
     const snapshot = await readBound(this.session, this.spec);
-    const { entry, version } = typeIn(this.session, this.spec, snapshot, this.registry);
+    // Noted before anything can refuse the sync, as a binding notes its variable's (see BindingState).
+    const heldId = foundIn(snapshot, typeVariable)?.id;
+    if (heldId !== undefined) this.#heldTypeId = heldId;
+    const { entry, version, id } = typeIn(this.session, this.spec, snapshot, this.registry);
     const apply = state.check(snapshot);
     const before = this.#entry;
     // Built before anything is applied: a type that cannot be built (ReAct without tools) refuses the whole sync.
@@ -205,6 +218,7 @@ export class ModuleInstance {
       this.#entry = entry;
     }
     this.#typeVersion = version;
+    this.#typeId = id;
     const changes = await applied;
     return { moduleType: entry.name, changes, ...(next ? { swappedFrom: before.name } : {}) };
   }
@@ -311,8 +325,10 @@ export class ModuleInstance {
     }
     // Frozen as the bindings' own provenance is (they share one between executions): with a type variable or without,
     // a caller gets the same kind of object.
+    // The type variable's version is left out, as a binding's is, while the program runs a type of a variable since
+    // deleted and defined again: under the name, that version would be the new variable's, another value.
     const provenance =
-      this.spec.typeVariable !== undefined && this.#typeVersion !== undefined
+      this.spec.typeVariable !== undefined && this.#typeVersion !== undefined && this.#heldTypeId === this.#typeId
         ? Object.freeze({ ...outcome.provenance, [this.spec.typeVariable]: this.#typeVersion })
         : outcome.provenance;
     return {

@@ -31,7 +31,8 @@ export async function readBound(session: SessionContext, spec: ResolvedModuleSpe
 }
 
 /**
- * The type `spec` runs as with the type variable as `snapshot` reads it, and that variable's version. A name no type
+ * The type `spec` runs as with the type variable as `snapshot` reads it, and that variable's version and identity
+ * (when the session says: see VersionedValue.id). A name no type
  * has lists the types the variable can select for this spec, not every registered one: BestOfN and Refine need a
  * reward, which no variable carries (see `ModuleRegistry.selectable`).
  */
@@ -40,9 +41,10 @@ export function typeIn(
   spec: Pick<ModuleSpec, 'type' | 'typeVariable'> & NeedsSource,
   snapshot: VariableSnapshot | undefined,
   registry: ModuleRegistry,
-): { entry: RegisteredModule; version: number | undefined } {
+): { entry: RegisteredModule; version: number | undefined; id: string | undefined } {
   const variable = spec.typeVariable;
-  if (variable === undefined) return { entry: registry.resolve(spec.type as string), version: undefined };
+  if (variable === undefined)
+    return { entry: registry.resolve(spec.type as string), version: undefined, id: undefined };
   const read = snapshot && foundIn(snapshot, variable);
   // As a bound variable that is missing is refused: the same code for either kind of binding.
   // Named as the field of the spec it is read for, as a bound attribute's variable is.
@@ -51,7 +53,7 @@ export function typeIn(
   if (typeof read.value !== 'string')
     throw new ValidationError(`variable '${variable}' does not hold a module type name`, { variable, details: field });
   try {
-    return { entry: registry.resolve(read.value), version: read.version };
+    return { entry: registry.resolve(read.value), version: read.version, id: read.id };
   } catch (error) {
     if (!(error instanceof UnknownModuleError)) throw error;
     throw new UnknownModuleError(error.moduleType, registry.selectable(spec), {

@@ -36,3 +36,34 @@ describe('the provenance of a value whose variable was deleted and defined again
     expect(applied.provenance).toEqual({ temp: 1, tokens: 3 });
   });
 });
+
+// Found by the provenance audit: the type variable's version was kept as the binding's was before, by name alone.
+describe('the provenance of a type whose type variable was deleted and defined again', () => {
+  it('names no version of the type variable while the program runs the old one’s type', async () => {
+    stub().fallback = () => text('Reasoning: r\nAnswer: ok');
+    await session().defineVariable('kind', 'module', 'Predict');
+    const qa = await session().module('typed', {
+      typeVariable: 'kind',
+      signature: 'question:string -> answer:string',
+      maxRetries: 0,
+    });
+    await session().setVariable('kind', 'ChainOfThought');
+    expect(await qa.execute({ question: 'first' })).toMatchObject({
+      moduleType: 'ChainOfThought',
+      provenance: { kind: 2 },
+    });
+
+    // The new 'kind' (version 1) names no type: the sync is refused and the program stays a ChainOfThought, which
+    // the old variable's version 2 selected. Version 2 of the new one, once written, may name any other type.
+    await session().deleteVariable('kind');
+    await session().defineVariable('kind', 'module', 'NoSuchType');
+    const refused = await qa.execute({ question: 'second' });
+    expect(refused.syncFailed?.code).toBe('unknown_module');
+    expect(refused.moduleType).toBe('ChainOfThought');
+    expect(refused.provenance).toEqual({});
+
+    await session().setVariable('kind', 'Predict');
+    const applied = await qa.execute({ question: 'third' });
+    expect(applied).toMatchObject({ moduleType: 'Predict', provenance: { kind: 2 } });
+  });
+});
