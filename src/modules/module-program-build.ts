@@ -31,10 +31,10 @@ export async function readBound(session: SessionContext, spec: ResolvedModuleSpe
 }
 
 /**
- * The type `spec` runs as with the type variable as `snapshot` reads it, and that variable's version and identity
- * (when the session says: see VersionedValue.id). A name no type
- * has lists the types the variable can select for this spec, not every registered one: BestOfN and Refine need a
- * reward, which no variable carries (see `ModuleRegistry.selectable`).
+ * The type `spec` runs as with the type variable as `snapshot` reads it, and that variable's version and identity (when
+ * the session says: see VersionedValue.id). A name no type has lists the types the variable can select for this spec,
+ * not every registered one: BestOfN and Refine need a reward, which no variable carries (see
+ * `ModuleRegistry.selectable`).
  */
 export function typeIn(
   session: SessionContext,
