@@ -17,6 +17,7 @@ import {
   InternalError,
   NatsConnectionError,
   NatsServerDefectError,
+  BucketResetError,
   MaxChildrenError,
   MaxRestartIntensityError,
   MODEL_ANSWER_PROBLEMS,
@@ -171,6 +172,9 @@ const factories = {
         details: d,
       },
     ),
+  // Never on the wire either (a node's onError hears it); rebuilt all the same.
+  bucket_reset: (_m, d) =>
+    new BucketResetError(str(d.bucket), num(d.appliedRevision), num(d.lastRevision), { details: d }),
   // Never on the wire either (a node's onError hears it); rebuilt all the same.
   held_output_dropped: (_m, d) =>
     new HeldOutputDroppedError(

@@ -3,6 +3,7 @@ import {
   BridgeError,
   HeldOutputDroppedError,
   RemovalsBacklogError,
+  BucketResetError,
   InternalError,
   MaxRestartIntensityError,
   ModelAnswerError,
@@ -71,6 +72,14 @@ describe('errorFromJSON', () => {
     const rebuilt = errorFromJSON(errorToJSON(sent));
     expect(rebuilt).toBeInstanceOf(RemovalsBacklogError);
     expect(rebuilt).toMatchObject({ code: 'removals_backlog', bucket: 'vars', limit: 100_000, key: 's1.k9' });
+    expect(rebuilt.message).toBe(sent.message);
+  });
+
+  it("rebuilds a node's bucket reset with its bucket and both revisions", () => {
+    const sent = new BucketResetError('vars', 40, 12);
+    const rebuilt = errorFromJSON(errorToJSON(sent));
+    expect(rebuilt).toBeInstanceOf(BucketResetError);
+    expect(rebuilt).toMatchObject({ code: 'bucket_reset', bucket: 'vars', appliedRevision: 40, lastRevision: 12 });
     expect(rebuilt.message).toBe(sent.message);
   });
 

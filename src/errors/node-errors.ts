@@ -1,6 +1,6 @@
 /**
  * Errors of NATS nodes and remote clients: a connection, a node lost or stopping, an execution unknown, a revision
- * unknown, output dropped or too large, a server defect.
+ * unknown, output dropped or too large, a server defect, a bucket reset under a node.
  * @module
  */
 
@@ -61,6 +61,33 @@ export class NatsServerDefectError extends BridgeError {
       `nats-server ${serverVersion} (before ${fixedIn}): ${defect}; replicated buckets here: ` +
         `${buckets.map((bucket) => `'${bucket}'`).join(', ')}. Upgrade the NATS servers to ${fixedIn} or later`,
       { ...options, details: { serverVersion, buckets: [...buckets], fixedIn, ...options.details } },
+    );
+  }
+}
+
+/**
+ * A node found a bucket's last revision below the revision it had applied from it: the bucket was deleted and created
+ * again, restored from an older copy (a backup of the server's storage dir), or the server's JetStream storage was
+ * reset while the node ran. What the node loaded from the old bucket no longer matches the new one, and its watch
+ * cannot tell which writes it lacks: told to the node's `onError` once, never thrown and never sent on the wire.
+ * Restart the node to serve the bucket as it is now.
+ */
+export class BucketResetError extends BridgeError {
+  override readonly code = 'bucket_reset';
+  constructor(
+    /** The bucket, e.g. `tether_vars`. */
+    readonly bucket: string,
+    /** The revision the node had applied when it found the bucket below it. */
+    readonly appliedRevision: number,
+    /** The bucket's last revision as the node read it then. */
+    readonly lastRevision: number,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(
+      `bucket '${bucket}' is at revision ${lastRevision}, below revision ${appliedRevision} this node applied from ` +
+        'it: the bucket was re-created, restored from an older copy or its JetStream storage reset; this node ' +
+        'serves what it loaded before, so restart this node',
+      { ...options, details: { bucket, appliedRevision, lastRevision, ...options.details } },
     );
   }
 }

@@ -13,6 +13,7 @@ import { LEAST_SPEC_VALUE_BYTES } from './spec-room.js';
 import { LEAST_RECORD_VALUE_BYTES, SESSION_RECORD_BYTES } from './bucket-value-room.js';
 import type { NatsNodeOptions } from './nats-node.js';
 import { assertBucketSettings, assertExistingBuckets } from './kv-bucket-settings.js';
+import { bucketResetCheck } from './bucket-reset-check.js';
 import { bucketsOf } from './node-names.js';
 import { createNodeStore, type NodeStore } from './node-store.js';
 import { createSessionDirectory } from './session-directory.js';
@@ -92,9 +93,18 @@ export async function openNodeBuckets(
   // A restarted server has lost the router's consumer; without this the node would see no other node's writes
   // (and time out read-your-writes requests) until nats.js misses two heartbeats, some 13 s later. Until the new
   // consumer is open, the node's revision waits do not run out (the service takes requests again at once).
+  // A server back on older storage (a restored backup) leaves the node serving the old bucket: it says so.
+  const checkReset = bucketResetCheck(
+    connection,
+    variablesBucket,
+    () => store.appliedRevision,
+    (error) => report(error, `variables bucket '${variablesBucket}'`),
+  );
   onConnectionChange(connection, (change) => {
-    if (change === 'reconnected') store.resumeWatches();
-    else store.suspendWatches();
+    if (change === 'reconnected') {
+      checkReset();
+      store.resumeWatches();
+    } else store.suspendWatches();
   });
   const directory = await createSessionDirectory(connection, {
     bucket: sessionsBucket,

@@ -1,6 +1,10 @@
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { headers, type Msg, type NatsConnection } from 'nats';
 import { describe, expect, it } from 'vitest';
 import {
+  BucketResetError,
   NatsConnectionError,
   RevisionUnknownError,
   Runtime,
@@ -288,6 +292,48 @@ describe.skipIf(process.env.NATS_URL !== undefined)('revision reset of the whole
       await client.close();
       await node.stop();
       await server.stop();
+    }
+  });
+
+  // Found in a recovery audit: a node that rode through a restore of the server's storage from a backup went on
+  // serving the values it had applied after the backup, refused every write to them with version_conflict ("kept
+  // changing under the write") and told its onError nothing, so the operator had no sign that it needed a restart.
+  it('tells onError once, naming the bucket, when the server comes back with older storage under a running node', async () => {
+    const storeDir = await mkdtemp(join(tmpdir(), 'tether-restore-'));
+    const backup = await mkdtemp(join(tmpdir(), 'tether-backup-'));
+    let server = await startNatsServer({ storeDir });
+    const port = Number(new URL(server.url).port);
+    const nats = { servers: server.url, reconnect: { waitMs: 100 } };
+    const told: unknown[] = [];
+    const reconnects = () => told.filter((e) => e instanceof NatsConnectionError && e.status === 'reconnected').length;
+    const node = await Runtime.start({ nats, onError: (error) => told.push(error) });
+    try {
+      const session = await node.session('s');
+      await session.defineVariable('x', 'integer', 0);
+      await server.stop();
+      await cp(storeDir, backup, { recursive: true });
+      server = await startNatsServer({ storeDir, port });
+      await waitFor(() => reconnects() === 1, { message: 'the node reconnects' });
+      for (let i = 1; i <= 5; i++) await session.setVariable('x', i);
+      expect(told.some((e) => e instanceof BucketResetError)).toBe(false);
+
+      await server.stop();
+      await rm(storeDir, { recursive: true, force: true });
+      await cp(backup, storeDir, { recursive: true });
+      server = await startNatsServer({ storeDir, port });
+      await waitFor(() => told.some((e) => e instanceof BucketResetError), { message: 'the node tells the reset' });
+      const resets = told.filter((e) => e instanceof BucketResetError);
+      expect(resets).toHaveLength(1);
+      const reset = resets[0] as BucketResetError;
+      expect(reset).toMatchObject({ code: 'bucket_reset', bucket: 'tether_vars' });
+      expect(reset.lastRevision).toBeLessThan(reset.appliedRevision);
+      expect(reset.message).toContain("bucket 'tether_vars'");
+      expect(reset.message).toContain('restart this node');
+    } finally {
+      await node.stop();
+      await server.stop();
+      await rm(storeDir, { recursive: true, force: true });
+      await rm(backup, { recursive: true, force: true });
     }
   });
 });
