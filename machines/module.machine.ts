@@ -17,6 +17,7 @@
 import { assign, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
 import type { SerializedError } from '../src/errors.js';
 import { deepFreeze } from '../src/variables/json-value.js';
+import { Mailbox } from './mailbox.js';
 import { errorReply, okReply } from './protocol.js';
 import type {
   Execution,
@@ -81,10 +82,9 @@ export const moduleMachine = setup({
     enqueue: assign({
       mailbox: ({ context, event }) =>
         event.type === 'execute'
-          ? Object.freeze([
-              ...context.mailbox,
+          ? context.mailbox.with(
               Object.freeze({ executionId: event.executionId, callId: event.callId, inputs: event.inputs }),
-            ])
+            )
           : context.mailbox,
     }),
     refuseHeldId: enqueueActions(({ context, event, enqueue }) => {
@@ -92,18 +92,18 @@ export const moduleMachine = setup({
       enqueue.emit(errorReply(event.callId, heldAlready(context, event.executionId)));
     }),
     takeNext: assign({
-      current: ({ context }) => context.mailbox[0] ?? null,
-      mailbox: ({ context }) => Object.freeze(context.mailbox.slice(1)),
+      current: ({ context }) => context.mailbox.first ?? null,
+      mailbox: ({ context }) => context.mailbox.rest(),
       run: ({ context }) => context.run + 1,
     }),
     cancelQueued: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'cancel') return;
-      const queued = context.mailbox.find((execution) => execution.executionId === event.executionId);
+      const queued = context.mailbox.find(event.executionId);
       if (queued) {
         // Ended before it started, but ended all the same: counted and announced as a running one's cancel is.
         const error = aborted(context, queued.executionId, event.reason);
         enqueue.assign({
-          mailbox: Object.freeze(context.mailbox.filter((execution) => execution !== queued)),
+          mailbox: context.mailbox.without(queued.executionId),
           failed: context.failed + 1,
         });
         if (queued.callId !== undefined) enqueue.emit(errorReply(queued.callId, error));
@@ -207,8 +207,7 @@ export const moduleMachine = setup({
     /** An execution of the same id is running or queued (a raw client's careless id: the handles make UUIDs). */
     holdsExecutionId: ({ context, event }) =>
       event.type === 'execute' &&
-      (context.current?.executionId === event.executionId ||
-        context.mailbox.some((queued) => queued.executionId === event.executionId)),
+      (context.current?.executionId === event.executionId || context.mailbox.has(event.executionId)),
     cancelsCurrent: ({ context, event }) =>
       event.type === 'cancel' && context.current?.executionId === event.executionId,
     /** A runner answer about the current execution (not a late one about a cancelled execution). */
@@ -224,7 +223,7 @@ export const moduleMachine = setup({
     sessionId: input.sessionId,
     moduleType: input.moduleType,
     signature: input.signature,
-    mailbox: Object.freeze([]),
+    mailbox: Mailbox.empty,
     current: null,
     completed: input.completed ?? 0,
     failed: input.failed ?? 0,

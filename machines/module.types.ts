@@ -5,6 +5,7 @@
  * @module
  */
 import type { SerializedError } from '../src/errors.js';
+import type { Mailbox } from './mailbox.js';
 import type { ReplyEvent } from './protocol.js';
 
 /** What a module process starts from. */
@@ -69,7 +70,8 @@ export interface ModuleMachineContext {
   readonly sessionId: string;
   readonly moduleType: string;
   readonly signature: string;
-  readonly mailbox: readonly Execution[];
+  /** The executions waiting their turn, oldest first (iterable; `length`; JSON as an array). */
+  readonly mailbox: Mailbox;
   readonly current: Execution | null;
   readonly completed: number;
   readonly failed: number;

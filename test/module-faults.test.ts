@@ -1,5 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Mailbox } from '../machines/mailbox.js';
 import {
   CallTimeoutError,
   ExecutionAbortedError,
@@ -73,13 +74,17 @@ describe('module faults', () => {
   // begun. A pass of the timers is the machine's to choose, so the two callers are played here in one turn.
   it('cancels a timed-out running execution only once the timeouts due with it have read what theirs were doing', async () => {
     const execution = (executionId: string) => ({ executionId, inputs: {} });
-    let snapshot = { value: 'executing', context: { current: execution('e1'), mailbox: [execution('e2')] } };
+    let snapshot = {
+      value: 'executing',
+      context: { current: execution('e1'), mailbox: Mailbox.empty.with(execution('e2')) },
+    };
     const process = { alive: true, getSnapshot: () => snapshot } as unknown as ProcessRef<ModuleLogic>;
     const cancelled: string[] = [];
     const cancel = (executionId: string) => () => {
       cancelled.push(executionId);
       // As the module machine does: the running one's cancel takes the next from the mailbox.
-      if (executionId === 'e1') snapshot = { value: 'syncing', context: { current: execution('e2'), mailbox: [] } };
+      if (executionId === 'e1')
+        snapshot = { value: 'syncing', context: { current: execution('e2'), mailbox: Mailbox.empty } };
     };
     const timedOut = (executionId: string) =>
       lostExecutionError(

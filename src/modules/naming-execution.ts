@@ -23,7 +23,7 @@ export function stageOf(
   const { current, mailbox } = snapshot.context;
   if (current?.executionId === executionId)
     return snapshot.value === 'syncing' || snapshot.value === 'executing' ? snapshot.value : undefined;
-  return mailbox.some((queued) => queued.executionId === executionId) ? 'queued' : undefined;
+  return mailbox.has(executionId) ? 'queued' : undefined;
 }
 
 /**
