@@ -49,10 +49,10 @@ export function toForwardOptions(params: ModuleParameters): AxProgramForwardOpti
 }
 
 /** What Ax fixes for a whole run when it starts: no step can change them (see {@link applyToStep}). */
-const RUN_ATTRIBUTES: ReadonlySet<string> = new Set(['maxRetries', 'maxSteps', 'instructions']);
+const RUN_ATTRIBUTES: ReadonlySet<string> = new Set(['maxRetries', 'maxSteps', 'instructions', 'examples']);
 
 /**
- * The attributes {@link applyToStep} changes between steps; every other one (`instructions`, `maxSteps`,
+ * The attributes {@link applyToStep} changes between steps; every other one (`instructions`, `examples`, `maxSteps`,
  * `maxRetries`, the program parameters) keeps, for the whole run, the value the execution started with.
  */
 export const STEP_ATTRIBUTES: ReadonlySet<string> = new Set(

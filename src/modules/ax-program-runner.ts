@@ -33,6 +33,7 @@ import { assertModuleToolNames } from './tool-name.js';
 import { type ProgramParameter, checkProgramSettings, checkSetting } from './setting-limits.js';
 import { adviceService } from './advice-service.js';
 import { onAbort } from './signal-listeners.js';
+import { examplesCheck } from './module-examples.js';
 import { messageOf } from '../printable.js';
 
 // In its own file now; re-exported so this module's exports stay as they were.
@@ -150,6 +151,8 @@ export class AxProgramRunner {
       });
     }
     this.#signature = sig;
+    // ProgramOfThought's agent takes none, but checks them: a type variable may swap it for a type that does.
+    this.checkExamples = examplesCheck(sig);
     this.#required = sig
       .getOutputFields()
       .filter((field) => !field.isOptional && !field.isInternal)
@@ -197,6 +200,9 @@ export class AxProgramRunner {
   inputsAsWritten(values: FieldValues): FieldValues {
     return this.#inputs.asWritten(values);
   }
+
+  /** Throws unless `value` (`undefined` for none) can be this program's examples (see module-examples.ts). */
+  readonly checkExamples: (value: unknown) => void;
 
   /** Whether this program loops over several LLM steps, so parameters are re-applied between steps. */
   get multiStep(): boolean {
@@ -281,7 +287,8 @@ export class AxProgramRunner {
         forwarded = program.forward(service, values as AxGenIn, options);
         if (signal) stop = () => program.stop();
       } else {
-        const taken = this.#pool.acquire(params.instructions, streams);
+        this.checkExamples(params.examples); // Set on the module directly, they were not checked.
+        const taken = this.#pool.acquire(params.instructions, params.examples, streams);
         pooled = taken;
         taken.onDelta = hooks.onDelta;
         forwarded = this.#forwardKind(taken.gen, service, values as AxGenIn, options, params);

@@ -16,6 +16,8 @@ const USAGE_RESET_EVERY = 32;
 export interface Pooled extends DeltaRelay {
   readonly gen: AxGen<AxGenIn, AxGenOut>;
   instruction: string | undefined;
+  /** The examples it was given, compared by identity: a bound list stays the same object until its variable changes. */
+  examples: readonly Readonly<Record<string, unknown>>[] | undefined;
   /** Whether its text fields have streaming processors (which cost ~10 µs per forward even unused). */
   readonly streams: boolean;
   /** Executions since Ax's usage records (one per call, never read here) were last cleared. */
@@ -42,8 +44,11 @@ export class GeneratorPool {
     this.#required = required;
   }
 
-  /** An idle generator with `instruction` that streams if `streams`, or a new one. */
-  acquire(instruction: string | undefined, streams: boolean): Pooled {
+  /**
+   * An idle generator with `instruction` and `examples` (already checked against the signature, see
+   * module-examples.ts) that streams if `streams`, or a new one.
+   */
+  acquire(instruction: string | undefined, examples: Pooled['examples'], streams: boolean): Pooled {
     const pooled = (streams ? this.#idleStreaming : this.#idle).pop();
     if (pooled) {
       if (instruction !== pooled.instruction) {
@@ -51,16 +56,22 @@ export class GeneratorPool {
         else pooled.gen.setInstruction(instruction);
         pooled.instruction = instruction;
       }
+      if (examples !== pooled.examples) {
+        // Ax has no way to clear them: an empty list renders none.
+        pooled.gen.setExamples((examples ?? []) as never);
+        pooled.examples = examples;
+      }
       return pooled;
     }
     const gen = new AxGen<AxGenIn, AxGenOut>(this.#signature);
     if (instruction !== undefined) gen.setInstruction(instruction);
+    if (examples !== undefined) gen.setExamples(examples as never);
     // Ax checks a whole (unstreamed) answer's fields only when its text is not empty: an empty one came back as {},
     // with none of the corrections (maxRetries) a streamed one gets. A failed assertion is corrected as Ax corrects
     // a missing field. A streaming generator needs none: Ax checks every streamed answer's fields itself.
     const required = this.#required;
     if (required.length > 0 && !streams) gen.addAssert((values) => missingFieldsProblem(values, required));
-    const fresh: Pooled = { gen, instruction, onDelta: undefined, streamed: new Map(), streams, uses: 0 };
+    const fresh: Pooled = { gen, instruction, examples, onDelta: undefined, streamed: new Map(), streams, uses: 0 };
     // Once per generator: its processors pass each execution's deltas to the listener it holds then.
     if (streams) streamTextFields(gen, this.#signature, fresh);
     return fresh;

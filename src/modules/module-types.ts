@@ -6,6 +6,7 @@
  */
 import { ValidationError } from '../errors.js';
 import { show } from '../variables/failure.js';
+import { checkExamplesShape, type ModuleExample } from './module-examples.js';
 import {
   PROGRAM_PARAMETERS,
   type ProgramParameter,
@@ -67,6 +68,15 @@ export interface ModuleParameters {
    * description, which stays (give the signature none for the instruction to stand alone). Empty means none.
    */
   instructions?: string;
+  /**
+   * Few-shot examples Ax writes into the prompt before the real input, as worked exchanges: a list of at most 64
+   * (`MAX_EXAMPLES`) plain objects whose keys are fields of the signature (inputs and outputs; an example may leave
+   * fields out) and whose values are JSON, each value one its field takes. ChainOfThought's examples may give its
+   * `reasoning`. Refused with a `ValidationError` naming the example (`details.index`) and the field otherwise.
+   * ProgramOfThought takes none. Empty means none.
+   * @example [{ question: 'What is 2 + 2?', answer: '4' }]
+   */
+  examples?: readonly ModuleExample[];
 }
 
 /**
@@ -114,6 +124,7 @@ export const BINDABLE_ATTRIBUTES: readonly BindableAttribute[] = [
   'maxRetries',
   'maxSteps',
   'instructions',
+  'examples',
 ];
 
 const bindable = new Set<string>(BINDABLE_ATTRIBUTES);
@@ -134,6 +145,8 @@ export function isBindableAttribute(attribute: string): attribute is BindableAtt
  */
 export function checkParameterValue(attribute: BindableAttribute, value: unknown): void {
   if (isNumericSetting(attribute)) return checkSetting(attribute, value);
+  // Their fit to a signature is the program's to judge (see `checkExamplesFit`); their shape is judged here.
+  if (attribute === 'examples') return checkExamplesShape(value);
   const expected = parameterProblem(attribute, value);
   if (expected === undefined) return;
   // A list with one wrong item is shown by that item: "needs a list of strings, got an array" read as if a list

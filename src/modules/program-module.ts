@@ -74,6 +74,7 @@ export const MODULE_OPTION_KEYS = optionKeys<ModuleOptions>({
   maxRetries: true,
   maxSteps: true,
   instructions: true,
+  examples: true,
 });
 
 /** The library's own module classes (see {@link checksOptionKeys}). */
@@ -156,7 +157,9 @@ export abstract class ProgramModule {
     else assertOptionBag(options, owner);
     assertFunctionOption(owner, 'onSyncError', options.onSyncError);
     this.signature = signature;
-    runners.set(this, new AxProgramRunner(kind, signature, options));
+    const runner = new AxProgramRunner(kind, signature, options);
+    runner.checkExamples(options.examples);
+    runners.set(this, runner);
     this.llm = options.llm ?? languageModelFromEnv();
     for (const attribute of BINDABLE_ATTRIBUTES) {
       const value = options[attribute];
@@ -198,6 +201,15 @@ export abstract class ProgramModule {
 
 // Outside the class: a protected member would make every mixin class expression undeclarable (TS4094).
 const runners = new WeakMap<ProgramModule, AxProgramRunner>();
+
+/**
+ * @internal Throws unless `value` can be the few-shot examples of `module`: fields of its program's signature, each
+ * with a value Ax takes for it (see module-examples.ts). A binding checks a new value with it before applying it.
+ * @throws {ValidationError} naming the example and the field
+ */
+export function checkModuleExamples(module: object, value: unknown): void {
+  runners.get(module as ProgramModule)?.checkExamples(value);
+}
 
 /** @internal Whether `module` runs several LLM steps (ReAct), so its parameters are re-read between them. */
 export function isMultiStep(module: ProgramModule): boolean {

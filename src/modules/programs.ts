@@ -13,19 +13,29 @@ export type ModuleNeed = 'reward' | 'tools';
 
 /**
  * A setting of a spec that only some module types use: every type takes the LLM parameters, `maxRetries` and
- * `instructions`. A built-in class lists those of these it uses in its static `uses`, so a spec of a fixed type that
+ * `instructions`; every type but ProgramOfThought, whose agent has no place for them, takes `examples`. A built-in class lists those of these it uses in its static `uses`, so a spec of a fixed type that
  * gives another one (tools for Predict, which never calls them) is refused rather than ignored.
  */
 export type TypeSetting = (typeof TYPE_SETTINGS)[number];
 
 /** Every {@link TypeSetting}, in the order a refusal names the first one a spec gives. */
-export const TYPE_SETTINGS = ['tools', 'maxSteps', 'n', 'rounds', 'samples', 'threshold', 'reward', 'pick'] as const;
+export const TYPE_SETTINGS = [
+  'tools',
+  'maxSteps',
+  'n',
+  'rounds',
+  'samples',
+  'threshold',
+  'reward',
+  'pick',
+  'examples',
+] as const;
 
 /** One LLM call from inputs to outputs (Ax `ax(signature)`). */
 export class Predict extends ProgramModule {
   static override readonly moduleType: string = 'Predict';
   /** The type settings it reads (see {@link TypeSetting}). */
-  static readonly uses: readonly TypeSetting[] = [];
+  static readonly uses: readonly TypeSetting[] = ['examples'];
   /** @example new Predict('question -> answer', { temperature: 0.2 }) */
   constructor(signature: string, options: ModuleOptions = {}) {
     super(signature, options, 'predict');
@@ -36,7 +46,7 @@ export class Predict extends ProgramModule {
 export class ChainOfThought extends ProgramModule {
   static override readonly moduleType: string = 'ChainOfThought';
   /** The type settings it reads (see {@link TypeSetting}). */
-  static readonly uses: readonly TypeSetting[] = [];
+  static readonly uses: readonly TypeSetting[] = ['examples'];
   /** @example new ChainOfThought('question -> answer') */
   constructor(signature: string, options: ModuleOptions = {}) {
     super(signature, options, 'chain_of_thought');
@@ -47,7 +57,7 @@ export class ChainOfThought extends ProgramModule {
 export class ChainOfThoughtWithHint extends ProgramModule {
   static override readonly moduleType: string = 'ChainOfThoughtWithHint';
   /** The type settings it reads (see {@link TypeSetting}). */
-  static readonly uses: readonly TypeSetting[] = [];
+  static readonly uses: readonly TypeSetting[] = ['examples'];
   /** @example new ChainOfThoughtWithHint('question -> answer').forward({ question, hint: 'think in units' }) */
   constructor(signature: string, options: ModuleOptions = {}) {
     super(signature, options, 'chain_of_thought_with_hint');
@@ -58,7 +68,7 @@ export class ChainOfThoughtWithHint extends ProgramModule {
 export class ReAct extends ProgramModule {
   static override readonly moduleType: string = 'ReAct';
   /** The type settings it reads (see {@link TypeSetting}). */
-  static readonly uses: readonly TypeSetting[] = ['tools', 'maxSteps'];
+  static readonly uses: readonly TypeSetting[] = ['tools', 'maxSteps', 'examples'];
   /** Refused without at least one tool. */
   static readonly needs: readonly ModuleNeed[] = ['tools'];
   /** @example new ReAct('question -> answer', { tools: [searchTool], maxSteps: 5 }) */
@@ -85,7 +95,7 @@ export class ProgramOfThought extends ProgramModule {
 export class BestOfN extends ProgramModule {
   static override readonly moduleType: string = 'BestOfN';
   /** The type settings it reads (see {@link TypeSetting}). */
-  static readonly uses: readonly TypeSetting[] = ['n', 'threshold', 'reward'];
+  static readonly uses: readonly TypeSetting[] = ['n', 'threshold', 'reward', 'examples'];
   /** Refused without a reward function. */
   static readonly needs: readonly ModuleNeed[] = ['reward'];
   /**
@@ -101,7 +111,7 @@ export class BestOfN extends ProgramModule {
 export class Refine extends ProgramModule {
   static override readonly moduleType: string = 'Refine';
   /** The type settings it reads (see {@link TypeSetting}). */
-  static readonly uses: readonly TypeSetting[] = ['rounds', 'threshold', 'reward'];
+  static readonly uses: readonly TypeSetting[] = ['rounds', 'threshold', 'reward', 'examples'];
   /** Refused without a reward function. */
   static readonly needs: readonly ModuleNeed[] = ['reward'];
   /** @example new Refine('question -> answer', { rounds: 2, reward: score, threshold: 1 }) */
@@ -114,7 +124,7 @@ export class Refine extends ProgramModule {
 export class MultiChainComparison extends ProgramModule {
   static override readonly moduleType: string = 'MultiChainComparison';
   /** The type settings it reads (see {@link TypeSetting}). */
-  static readonly uses: readonly TypeSetting[] = ['samples', 'pick'];
+  static readonly uses: readonly TypeSetting[] = ['samples', 'pick', 'examples'];
   /** @example new MultiChainComparison('question -> answer', { samples: 5 }) */
   constructor(signature: string, options: ModuleOptions = {}) {
     super(signature, options, 'multi_chain_comparison');

@@ -146,11 +146,11 @@ describe('module options', () => {
 
   // An Ax program moved onto a module brings what Ax takes and Tether does not: each is refused naming it, whether it
   // comes in a spec (embedded or over the wire), a constructor's options or a forward's, and the README says so (it
-  // did not: an Ax user read "unknown keys: examples" without knowing whether few-shot examples had another name).
+  // did not: an Ax user read "unknown keys: demos" without knowing whether few-shot demos had another name). Few-shot
+  // `examples` are taken now (module-examples.test.ts).
   it("refuses Ax's features that a module does not take, naming each, and the README lists them", async () => {
     const spec = { type: 'Predict', signature: SIGNATURE };
     const refused: Record<string, unknown> = {
-      examples: [{ question: 'q', answer: 'a' }],
       demos: [],
       asserts: [],
       fieldProcessors: [],
