@@ -10,12 +10,15 @@ import { foundIn } from '../session/variable-reads.js';
 import { setByName } from '../variables/names.js';
 import { type SyncErrorHandler, checkAttributeValue } from './module-types.js';
 import { messageOf, printable } from '../printable.js';
+import { checkModuleExamples } from './program-module.js';
 
 /** Called once per changed attribute with its old and new value. May be async; a throw is reported, not fatal. */
 export type SyncCallback = (attribute: string, oldValue: unknown, newValue: unknown) => unknown;
 
 /** `{ attribute: [oldValue, newValue] }` for every attribute a sync changed. */
 export type SyncChanges = Record<string, [unknown, unknown]>;
+/** What applying a sync gives: its changes, or a promise of them when a callback is to be awaited. */
+type SyncResult = SyncChanges | Promise<SyncChanges>;
 
 interface Binding {
   readonly variableName: string;
@@ -31,12 +34,14 @@ function sameValue(a: unknown, b: unknown): boolean {
 
 /**
  * Throws unless `attribute` can take `value`, which the session variable `variableName` bound to it holds: the
- * error names both, the variable in `details.variable` and the attribute in `details.field`.
+ * error names both, the variable in `details.variable` and the attribute in `details.field`. `target`, the module
+ * about to take it, judges what depends on its signature (`examples`: its fields, and Ax's check of each value).
  * @throws {ValidationError} what `checkAttributeValue` throws, about the variable
  */
-export function checkBoundValue(attribute: string, variableName: string, value: unknown): void {
+export function checkBoundValue(attribute: string, variableName: string, value: unknown, target?: object): void {
   try {
     checkAttributeValue(attribute, value);
+    if (attribute === 'examples' && target !== undefined) checkModuleExamples(target, value);
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
     throw new ValidationError(`${error.message} (held by variable '${variableName}')`, {
@@ -261,10 +266,10 @@ export class BindingState {
    * Checks `snapshot` (a read of every bound variable, and maybe more) as a sync would, without applying any of
    * it: throws what the sync would refuse (a missing variable, a value its attribute cannot take), else returns
    * what applies it. A module that checks more than its bindings (its type variable, the program of a new type)
-   * checks all of it first, so that a refusal anywhere applies nothing.
+   * checks all of it first, so that a refusal anywhere applies nothing. `current` is the program judging the values.
    */
-  check(snapshot: VariableSnapshot): (target: object, moduleType: string) => SyncChanges | Promise<SyncChanges> {
-    const anyNew = this.#check(this.requireSession(), snapshot);
+  check(snapshot: VariableSnapshot, current: object): (target: object, moduleType: string) => SyncResult {
+    const anyNew = this.#check(this.requireSession(), snapshot, current);
     return (target, moduleType) => (anyNew ? this.#commit(target, moduleType, snapshot) : {});
   }
 
@@ -275,7 +280,7 @@ export class BindingState {
     snapshot: VariableSnapshot,
     only?: ReadonlySet<string>,
   ): SyncChanges | Promise<SyncChanges> {
-    return this.#check(session, snapshot, only) ? this.#commit(target, moduleType, snapshot, only) : {};
+    return this.#check(session, snapshot, target, only) ? this.#commit(target, moduleType, snapshot, only) : {};
   }
 
   /** The bindings a sync of the attributes `only` (all when undefined) applies. */
@@ -284,7 +289,7 @@ export class BindingState {
   }
 
   /** Throws unless every bound variable of `snapshot` can be applied; whether any holds something new. */
-  #check(session: SessionContext, snapshot: VariableSnapshot, only?: ReadonlySet<string>): boolean {
+  #check(session: SessionContext, snapshot: VariableSnapshot, target: object, only?: ReadonlySet<string>): boolean {
     // First every read is checked, so that the sync applies all of them or none. What this module already has
     // (same variable, version and value) was checked when it was applied.
     this.#noteHeldIds(snapshot, only);
@@ -296,7 +301,7 @@ export class BindingState {
         throw new VariableNotFoundError(session.sessionId, binding.variableName, { details: { field: attribute } });
       if (this.#holds(attribute, entry)) continue;
       anyNew = true;
-      checkBoundValue(attribute, binding.variableName, entry.value);
+      checkBoundValue(attribute, binding.variableName, entry.value, target);
     }
     return anyNew;
   }

@@ -5,7 +5,8 @@
  * module keeps its identity.
  * @module
  */
-import type { SessionContext, VersionedValue } from '../session/session-context.js';
+import type { SessionContext, VariableSnapshot, VersionedValue } from '../session/session-context.js';
+import { foundIn } from '../session/variable-reads.js';
 import type { ExecutionResult, SyncOutcome } from '../../machines/module.machine.js';
 import type { ValidationError } from '../errors.js';
 import {
@@ -14,9 +15,8 @@ import {
   type RegisteredModule,
   type VariableAwareModule,
 } from './module-registry.js';
-import { bindingStateOf } from './binding-state.js';
-import { foundIn } from '../session/variable-reads.js';
-import { resolveTools, type ModuleSpec, type ResolvedModuleSpec } from './module-spec.js';
+import { bindingStateOf, checkBoundValue } from './binding-state.js';
+import { bindingVariable, resolveTools, type ModuleSpec, type ResolvedModuleSpec } from './module-spec.js';
 import { inputProblem } from './program-module.js';
 import { probeInputCheck, type ExecuteInputCheck } from './input-probe.js';
 import type { LanguageModel } from './language-model.js';
@@ -202,13 +202,15 @@ export class ModuleInstance {
     const heldId = foundIn(snapshot, typeVariable)?.id;
     if (heldId !== undefined) this.#heldTypeId = heldId;
     const { entry, version, id } = typeIn(this.session, this.spec, snapshot, this.registry);
-    const apply = state.check(snapshot);
+    const apply = state.check(snapshot, program);
     const before = this.#entry;
     // Built before anything is applied: a type that cannot be built (ReAct without tools) refuses the whole sync.
     const next =
       entry === before
         ? undefined
         : constructHeld(entry, this.session, this.spec, this.llm, typeVariable, this.registry);
+    // Bound examples fit the old program's signature; the new one (ChainOfThought's `reasoning` gone) judges them too.
+    if (next) checkHeldExamples(next, this.spec, snapshot);
     // The current program takes the values first, so callbacks see each change from the value this module last
     // used; a new program then starts from what it holds.
     const applied = apply(program, entry.name);
@@ -339,4 +341,13 @@ export class ModuleInstance {
       ...(outcome.reasoning !== undefined ? { reasoning: outcome.reasoning } : {}),
     };
   }
+}
+
+/** Throws unless `program`, a new type's, can take the examples `snapshot` reads for the binding of `spec`. */
+function checkHeldExamples(program: object, spec: ResolvedModuleSpec, snapshot: VariableSnapshot): void {
+  const binding = spec.bindings?.examples;
+  if (binding === undefined) return;
+  const variable = bindingVariable(binding);
+  const read = foundIn(snapshot, variable);
+  if (read) checkBoundValue('examples', variable, read.value, program);
 }

@@ -84,7 +84,7 @@ export function bindFrom(
     const read = foundIn(snapshot, variableName);
     try {
       if (!read) throw new VariableNotFoundError(session.sessionId, variableName, { details: { field: attribute } });
-      checkBoundValue(attribute, variableName, read.value);
+      checkBoundValue(attribute, variableName, read.value, module);
       reads[attribute] = read;
     } catch (error) {
       if (!lenient) throw error;

@@ -132,7 +132,7 @@ export function VariableAwareMixin<TBase extends MixableModuleClass>(
       const snapshot = await session.readVariables([variableName]);
       const entry = foundIn(snapshot, variableName);
       if (!entry) throw new VariableNotFoundError(session.sessionId, variableName);
-      checkBoundValue(attribute, variableName, entry.value);
+      checkBoundValue(attribute, variableName, entry.value, this);
       (this as unknown as Record<string, unknown>)[attribute] = entry.value;
       state.bind(attribute, { variableName, callback: syncCallback }, entry);
     }

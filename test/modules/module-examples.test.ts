@@ -104,6 +104,21 @@ describe('module examples', () => {
     expect(await session().modules()).toEqual([]);
     expect(stub().chatRequests).toEqual([]);
   });
+
+  it('refuses a bound value that is no examples at sync, keeping the last good ones', async () => {
+    stub().fallback = () => text('Answer: ok');
+    await session().defineVariable('shots', 'list', EXAMPLES);
+    const qa = await session().module('qa', { ...base, bindings: { examples: 'shots' } });
+    await qa.execute({ question: 'q' });
+    await session().setVariable('shots', [{ query: 'q' }]);
+    const held = await qa.execute({ question: 'q' });
+    expect(held.syncFailed).toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringContaining("has no field 'query' in the signature"),
+      details: { field: 'examples', index: 0, exampleField: 'query', variable: 'shots' },
+    });
+    expect(sent(1)).toContain('Capital of France?');
+  });
 });
 
 describe('module examples across hibernation', () => {
