@@ -36,14 +36,14 @@ const COMPACT_AFTER = 1024;
  * unique in it: the module refuses an `execute` whose id one queued or running has already.
  */
 export class Mailbox implements Iterable<Execution> {
+  static #empty: Mailbox | undefined;
+
   /** An empty mailbox: adding to it starts a log of its own, so one instance serves every process. */
-  static readonly empty: Mailbox = new Mailbox(
-    { items: [], cancelledAt: [], indexOf: new Map(), newest: 0 },
-    0,
-    0,
-    0,
-    0,
-  );
+  static get empty(): Mailbox {
+    // Made on first use, not in a static initializer: there tsc's output (a class with private methods) calls the
+    // class by an alias it assigns only after the class is defined, and `new` of it threw as the module loaded.
+    return (Mailbox.#empty ??= new Mailbox({ items: [], cancelledAt: [], indexOf: new Map(), newest: 0 }, 0, 0, 0, 0));
+  }
 
   readonly #log: Log;
   readonly #start: number;
