@@ -33,7 +33,7 @@ import { assertModuleToolNames } from './tool-name.js';
 import { type ProgramParameter, checkProgramSettings, checkSetting } from './setting-limits.js';
 import { adviceService } from './advice-service.js';
 import { onAbort } from './signal-listeners.js';
-import { examplesCheck } from './module-examples.js';
+import { examplesCheck } from './examples-fit.js';
 import { messageOf } from '../printable.js';
 
 // In its own file now; re-exported so this module's exports stay as they were.

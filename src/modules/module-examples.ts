@@ -3,13 +3,11 @@
  * exchanges before the real input (`setExamples`). They are a setting like `instructions` (a spec's key, a module's
  * option or a bound variable, re-read at every sync) so an optimizer that tunes them reaches every node. Checked in
  * two steps: their shape alone (any module, see {@link checkExamplesShape}), then against one program's signature
- * (see {@link checkExamplesFit}), where Ax's own check of each value runs too.
+ * (see examples-fit.ts), where Ax's own check of each value runs too. Apart, so that what checks a spec's shape (the
+ * remote client's checks among them) does not load Ax.
  * @module
  */
-import { AxProgram } from '@ax-llm/ax';
-import type { AxSignature } from '@ax-llm/ax';
 import { ValidationError } from '../errors.js';
-import { messageOf } from '../printable.js';
 import { show } from '../variables/failure.js';
 
 /** The most examples a module takes: each is two messages of every request it sends. */
@@ -25,7 +23,7 @@ export type ModuleExample = Readonly<Record<string, unknown>>;
 const checkedShapes = new WeakSet<object>();
 
 /** Builds the refusal of example `index` (its field `key`, when one is to blame) with what is wrong. */
-function refusal(problem: string, index?: number, key?: string, cause?: unknown): ValidationError {
+export function examplesRefusal(problem: string, index?: number, key?: string, cause?: unknown): ValidationError {
   const where = index === undefined ? '' : key === undefined ? ` (example ${index})` : ` (example ${index}, '${key}')`;
   return new ValidationError(`attribute 'examples' ${problem}${where}`, {
     ...(cause === undefined ? {} : { cause }),
@@ -73,52 +71,14 @@ function jsonProblem(value: unknown, depth = 0): string | undefined {
  */
 export function checkExamplesShape(value: unknown): void {
   if (value === undefined || (typeof value === 'object' && value !== null && checkedShapes.has(value))) return;
-  if (!Array.isArray(value)) throw refusal(`needs a list of examples, got ${show(value)}`);
-  if (value.length > MAX_EXAMPLES) throw refusal(`takes at most ${MAX_EXAMPLES} examples, got ${value.length}`);
+  if (!Array.isArray(value)) throw examplesRefusal(`needs a list of examples, got ${show(value)}`);
+  if (value.length > MAX_EXAMPLES) throw examplesRefusal(`takes at most ${MAX_EXAMPLES} examples, got ${value.length}`);
   for (const [index, example] of value.entries()) {
-    if (!isPlainObject(example)) throw refusal(`needs an object of fields, got ${show(example)}`, index);
+    if (!isPlainObject(example)) throw examplesRefusal(`needs an object of fields, got ${show(example)}`, index);
     for (const [key, field] of Object.entries(example)) {
       const problem = jsonProblem(field);
-      if (problem !== undefined) throw refusal(problem, index, key);
+      if (problem !== undefined) throw examplesRefusal(problem, index, key);
     }
   }
   checkedShapes.add(value);
-}
-
-/**
- * Throws unless `examples` (shaped as {@link checkExamplesShape} wants) fit `signature`: every key is one of its
- * fields, and Ax takes every value for its field (a number for a `number` field, one of a class's options, …).
- * @throws {ValidationError} as {@link checkExamplesShape} does, naming the example and the field
- */
-export function checkExamplesFit(examples: readonly ModuleExample[], signature: AxSignature): void {
-  const fields = [...signature.getInputFields(), ...signature.getOutputFields()].map((field) => field.name);
-  const known = new Set(fields);
-  // A program of its own: Ax checks values as it takes them, and a generator's examples are not to be changed here.
-  const probe = new AxProgram(signature);
-  for (const [index, example] of examples.entries()) {
-    for (const [key, value] of Object.entries(example)) {
-      if (!known.has(key)) {
-        throw refusal(`has no field '${key}' in the signature; its fields: ${fields.join(', ')}`, index, key);
-      }
-      try {
-        probe.setExamples([{ [key]: value }] as never);
-      } catch (cause) {
-        throw refusal(`cannot take ${show(value)} for '${key}': ${messageOf(cause)}`, index, key, cause);
-      }
-    }
-  }
-}
-
-/**
- * The check of the examples of one program of `signature`: {@link checkExamplesShape}, then {@link checkExamplesFit}.
- * A list that passed is not checked again, so a bound list costs its executions nothing.
- */
-export function examplesCheck(signature: AxSignature): (value: unknown) => void {
-  const passed = new WeakSet<object>();
-  return (value) => {
-    if (value === undefined || (typeof value === 'object' && value !== null && passed.has(value))) return;
-    checkExamplesShape(value);
-    checkExamplesFit(value as readonly ModuleExample[], signature);
-    passed.add(value as object);
-  };
 }

@@ -145,7 +145,7 @@ export function isBindableAttribute(attribute: string): attribute is BindableAtt
  */
 export function checkParameterValue(attribute: BindableAttribute, value: unknown): void {
   if (isNumericSetting(attribute)) return checkSetting(attribute, value);
-  // Their fit to a signature is the program's to judge (see `checkExamplesFit`); their shape is judged here.
+  // Their fit to a signature is the program's to judge (see examples-fit.ts); their shape is judged here.
   if (attribute === 'examples') return checkExamplesShape(value);
   const expected = parameterProblem(attribute, value);
   if (expected === undefined) return;
