@@ -3,6 +3,7 @@
  * @module
  */
 import { execFileSync } from 'node:child_process';
+import { benchModuleBacklog } from './module-backlog.js';
 import { benchModuleOverhead } from './module-overhead.js';
 import { benchNats } from './nats.js';
 import { benchScript, buildName, loaderArgs } from './own-build.js';
@@ -18,6 +19,7 @@ function section(lines: readonly string[]): void {
 console.log(`Tether benchmarks — node ${process.version}, ${buildName}, ${new Date().toISOString()}\n`);
 section(await benchSessionOps());
 section(await benchModuleOverhead());
+section(await benchModuleBacklog());
 section(await benchNats());
 
 // The heap benchmarks get a process each, so their figures are not mixed with the other benchmarks'.
