@@ -17,7 +17,7 @@
 import { assign, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
 import type { SerializedError } from '../src/errors.js';
 import { deepFreeze } from '../src/variables/json-value.js';
-import { Mailbox } from './mailbox.js';
+import { emptyMailbox } from './mailbox.js';
 import { errorReply, okReply } from './protocol.js';
 import type {
   Execution,
@@ -223,7 +223,7 @@ export const moduleMachine = setup({
     sessionId: input.sessionId,
     moduleType: input.moduleType,
     signature: input.signature,
-    mailbox: Mailbox.empty,
+    mailbox: emptyMailbox(),
     current: null,
     completed: input.completed ?? 0,
     failed: input.failed ?? 0,

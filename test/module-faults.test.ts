@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Mailbox } from '../machines/mailbox.js';
+import { emptyMailbox } from '../machines/mailbox.js';
 import {
   CallTimeoutError,
   ExecutionAbortedError,
@@ -76,7 +76,7 @@ describe('module faults', () => {
     const execution = (executionId: string) => ({ executionId, inputs: {} });
     let snapshot = {
       value: 'executing',
-      context: { current: execution('e1'), mailbox: Mailbox.empty.with(execution('e2')) },
+      context: { current: execution('e1'), mailbox: emptyMailbox().with(execution('e2')) },
     };
     const process = { alive: true, getSnapshot: () => snapshot } as unknown as ProcessRef<ModuleLogic>;
     const cancelled: string[] = [];
@@ -84,7 +84,7 @@ describe('module faults', () => {
       cancelled.push(executionId);
       // As the module machine does: the running one's cancel takes the next from the mailbox.
       if (executionId === 'e1')
-        snapshot = { value: 'syncing', context: { current: execution('e2'), mailbox: Mailbox.empty } };
+        snapshot = { value: 'syncing', context: { current: execution('e2'), mailbox: emptyMailbox() } };
     };
     const timedOut = (executionId: string) =>
       lostExecutionError(
