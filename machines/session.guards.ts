@@ -29,19 +29,19 @@ export const sessionGuards = {
   /** The write in flight only confirmed its plan's refusals (`WritePlan.confirmFirst`): it is planned again. */
   replans: ({ context }) => context.inFlight?.replan === true,
   /** A non-atomic batch that lost a race as one commit: it goes on name by name (src/session/name-by-name.ts). */
-  goesNameByName: ({ context }) => context.queue[0] !== undefined && mayGoNameByName(context.queue[0].request),
+  goesNameByName: ({ context }) => context.queue.first !== undefined && mayGoNameByName(context.queue.first.request),
   /** The write at the head is a batch carried on name by name. */
-  nameByName: ({ context }) => context.queue[0] !== undefined && isNameByName(context.queue[0].request),
+  nameByName: ({ context }) => context.queue.first !== undefined && isNameByName(context.queue.first.request),
   /**
    * The store refused a value of a non-atomic batch written as one commit (a value over a KV store's size limit,
    * which the planner cannot see): nothing of it was written, and it goes on name by name, where that name alone is
    * refused.
    */
   storeRefusedBatch: ({ context, event }) =>
-    refusedByStore(event) && context.queue[0] !== undefined && mayGoNameByName(context.queue[0].request),
+    refusedByStore(event) && context.queue.first !== undefined && mayGoNameByName(context.queue.first.request),
   /** Name by name, the store refused the value of the name in flight. */
   storeRefusedName: ({ context, event }) =>
-    refusedByStore(event) && context.queue[0] !== undefined && isNameByName(context.queue[0].request),
+    refusedByStore(event) && context.queue.first !== undefined && isNameByName(context.queue.first.request),
   /** Whether the session is still idle for its TTL when the expiry arrives (src provides the clock). */
   idleExpired: () => true,
 } satisfies Record<string, (args: SessionGuardArgs) => boolean>;

@@ -29,7 +29,14 @@ import { deleteChange, type StoreChange, type StoreWrite } from '../src/store/st
 import type { VariableRecord } from '../src/variables/types.js';
 import { errorReply, okReply } from './protocol.js';
 import { sessionGuards } from './session.guards.js';
-import { contentionOf, hasStarted, highestRevision, revisionOf, withNameInFlightFailed } from './session.writes.js';
+import {
+  contentionOf,
+  emptyWriteQueue,
+  highestRevision,
+  revisionOf,
+  withNameInFlightFailed,
+  withoutUnstarted,
+} from './session.writes.js';
 import type {
   PendingEnding,
   SessionEmittedEvent,
@@ -95,16 +102,16 @@ export const sessionMachine = setup({
       queue: ({ context, event }) => {
         if (event.type !== 'write') return context.queue;
         const request = frozenRequest(event.request);
-        return Object.freeze([...context.queue, Object.freeze({ callId: event.callId, request, sent: request })]);
+        return context.queue.with(Object.freeze({ callId: event.callId, request, sent: request }));
       },
     }),
     finishWrite: enqueueActions(({ context, event, enqueue }) => {
       const plan = context.inFlight;
-      const head = context.queue[0];
+      const head = context.queue.first;
       if (event.type !== 'store.committed' || !plan || !head) return;
       if (plan.refusal) {
         // The store confirmed what the refusal was judged on.
-        enqueue.assign({ queue: Object.freeze(context.queue.slice(1)), inFlight: null, attempts: 0 });
+        enqueue.assign({ queue: context.queue.rest(), inFlight: null, attempts: 0 });
         if (head.callId !== undefined) enqueue.emit(errorReply(head.callId, plan.refusal));
         return;
       }
@@ -117,10 +124,11 @@ export const sessionMachine = setup({
       const announced = applyStoreChanges(context, context.sessionId, changes);
       const revision = revisionOf(head, event.revisions);
       // A batch carried on name by name goes on with its next name; its caller is answered once it is done.
-      const rest = context.queue.slice(1);
       enqueue.assign({
         appliedRevision: highestRevision(context.appliedRevision, changes),
-        queue: Object.freeze(plan.next ? [Object.freeze({ ...head, request: plan.next, revision }), ...rest] : rest),
+        queue: plan.next
+          ? context.queue.withFirst(Object.freeze({ ...head, request: plan.next, revision }))
+          : context.queue.rest(),
         inFlight: null,
         attempts: 0,
       });
@@ -130,7 +138,7 @@ export const sessionMachine = setup({
       }
     }),
     failWrite: enqueueActions(({ context, event, enqueue }) => {
-      const head = context.queue[0];
+      const head = context.queue.first;
       const error: SerializedError = event.type === 'store.failed' ? event.error : contentionOf(context, event);
       if (head?.callId !== undefined) {
         // A batch carried on name by name may have written some names already: each name is answered, those not
@@ -143,23 +151,19 @@ export const sessionMachine = setup({
           : errorReply(head.callId, error);
         enqueue.emit(reply);
       }
-      enqueue.assign({ queue: Object.freeze(context.queue.slice(1)), inFlight: null, attempts: 0 });
+      enqueue.assign({ queue: context.queue.rest(), inFlight: null, attempts: 0 });
     }),
     /** Drops a queued write whose caller stopped waiting, unless it has started (see {@link hasStarted}). */
     withdrawWrite: assign({
       queue: ({ context, event }) =>
-        event.type === 'write.withdraw'
-          ? Object.freeze(
-              context.queue.filter((queued) => queued.sent !== event.request || hasStarted(context, queued)),
-            )
-          : context.queue,
+        event.type === 'write.withdraw' ? withoutUnstarted(context, event.request) : context.queue,
     }),
     /** The batch lost a race as one commit, which wrote nothing of it: from now on it goes one name per commit. */
     goNameByName: assign({
       queue: ({ context }) => {
-        const [head, ...rest] = context.queue;
+        const head = context.queue.first;
         if (!head || !mayGoNameByName(head.request)) return context.queue;
-        return Object.freeze([Object.freeze({ ...head, request: nameByName(head.request) }), ...rest]);
+        return context.queue.withFirst(Object.freeze({ ...head, request: nameByName(head.request) }));
       },
       attempts: 0,
     }),
@@ -186,7 +190,7 @@ export const sessionMachine = setup({
         };
         for (const queued of context.queue)
           if (queued.callId !== undefined) enqueue.emit(errorReply(queued.callId, why));
-        enqueue.assign({ queue: Object.freeze([]) });
+        enqueue.assign({ queue: emptyWriteQueue() });
       },
     ),
     recordLoadFailure: assign({ failure: ({ event }) => (event.type === 'store.loadFailed' ? event.error : null) }),
@@ -216,7 +220,7 @@ export const sessionMachine = setup({
     variables: new Map(),
     revisions: new Map(),
     appliedRevision: 0,
-    queue: Object.freeze([]),
+    queue: emptyWriteQueue(),
     inFlight: null,
     attempts: 0,
     failure: null,
@@ -269,7 +273,7 @@ export const sessionMachine = setup({
         writing: {
           // Inline so that it can enqueue the named, provided `commitWrites` action with typed params.
           entry: enqueueActions(({ context, enqueue }) => {
-            const head = context.queue[0];
+            const head = context.queue.first;
             if (!head) return;
             let plan: WritePlan;
             try {
@@ -288,7 +292,7 @@ export const sessionMachine = setup({
                 return;
               }
               if (head.callId !== undefined) enqueue.emit(errorReply(head.callId, errorToJSON(error)));
-              enqueue.assign({ queue: Object.freeze(context.queue.slice(1)), inFlight: null, attempts: 0 });
+              enqueue.assign({ queue: context.queue.rest(), inFlight: null, attempts: 0 });
               enqueue.raise({ type: 'write.settled' });
               return;
             }
@@ -308,7 +312,7 @@ export const sessionMachine = setup({
                 enqueue.emit(
                   okReply(head.callId, { value: plan.reply, revision: revisionOf(head) } satisfies WriteReply),
                 );
-              enqueue.assign({ queue: Object.freeze(context.queue.slice(1)), inFlight: null, attempts: 0 });
+              enqueue.assign({ queue: context.queue.rest(), inFlight: null, attempts: 0 });
               enqueue.raise({ type: 'write.settled' });
               return;
             }

@@ -8,6 +8,7 @@ import type { VariableChange } from '../src/session/session-context.js';
 import type { WritePlan, WriteRequest } from '../src/session/write-plan.js';
 import type { StoreChange, StoreEntry } from '../src/store/store.js';
 import type { VariableRecord } from '../src/variables/types.js';
+import type { PersistentQueue } from './persistent-queue.js';
 import type { ReplyEvent } from './protocol.js';
 
 /** What a session process starts from. */
@@ -30,6 +31,9 @@ export interface QueuedWrite {
   readonly revision?: number | undefined;
 }
 
+/** A session process's queued writes, each known by the request as its caller sent it (`sent`). */
+export type WriteQueue = PersistentQueue<QueuedWrite>;
+
 /** The session process's state. */
 export interface SessionMachineContext {
   readonly sessionId: string;
@@ -45,7 +49,8 @@ export interface SessionMachineContext {
   readonly revisions: ReadonlyMap<string, number>;
   /** The highest store revision this process has folded in (its own commits, the load, other writers). */
   readonly appliedRevision: number;
-  readonly queue: readonly QueuedWrite[];
+  /** The writes waiting their turn, oldest first, the one in flight first (iterable; `length`; JSON as an array). */
+  readonly queue: WriteQueue;
   readonly inFlight: WritePlan | null;
   readonly attempts: number;
   readonly failure: SerializedError | null;

@@ -7,7 +7,9 @@
 import type { SerializedError } from '../src/errors.js';
 import { decide, failedOutcome, isNameByName } from '../src/session/name-by-name.js';
 import { conflictedKey, contentionError } from '../src/session/write-contention.js';
-import type { QueuedWrite, SessionMachineContext, SessionMachineEvent } from './session.types.js';
+import type { WriteRequest } from '../src/session/write-plan.js';
+import { PersistentQueue } from './persistent-queue.js';
+import type { QueuedWrite, SessionMachineContext, SessionMachineEvent, WriteQueue } from './session.types.js';
 
 /**
  * How many times a write is tried when the store moved on under it before the caller gets a conflict. Against another
@@ -36,15 +38,12 @@ export function revisionOf(head: QueuedWrite, revisions: readonly number[] = [])
  * The queue with the name in flight of the batch at its head, carried on name by name, decided as failed with `error`:
  * the batch goes on with its other names.
  */
-export function withNameInFlightFailed(context: SessionMachineContext, error: SerializedError): readonly QueuedWrite[] {
-  const [head, ...rest] = context.queue;
+export function withNameInFlightFailed(context: SessionMachineContext, error: SerializedError): WriteQueue {
+  const head = context.queue.first;
   const write = context.inFlight?.writes[0];
   if (!head || !write || !isNameByName(head.request)) return context.queue;
   const name = write.key.slice(context.sessionId.length + 1);
-  return Object.freeze([
-    Object.freeze({ ...head, request: decide(head.request, name, failedOutcome(error)) }),
-    ...rest,
-  ]);
+  return context.queue.withFirst(Object.freeze({ ...head, request: decide(head.request, name, failedOutcome(error)) }));
 }
 
 /**
@@ -52,7 +51,20 @@ export function withNameInFlightFailed(context: SessionMachineContext, error: Se
  * it was written already. What started may be in the store, and is carried through whoever still waits for it.
  */
 export function hasStarted(context: SessionMachineContext, queued: QueuedWrite): boolean {
-  return context.queue[0] === queued && (context.inFlight !== null || queued.revision !== undefined);
+  return context.queue.first === queued && (context.inFlight !== null || queued.revision !== undefined);
+}
+
+const sentOf = (queued: QueuedWrite): WriteRequest => queued.sent;
+
+/** An empty write queue. */
+export function emptyWriteQueue(): WriteQueue {
+  return PersistentQueue.empty(sentOf);
+}
+
+/** The queue without the write its caller sent as `request`, unless that one has started (see {@link hasStarted}). */
+export function withoutUnstarted(context: SessionMachineContext, request: WriteRequest): WriteQueue {
+  const queued = context.queue.find(request);
+  return queued === undefined || hasStarted(context, queued) ? context.queue : context.queue.without(request);
 }
 
 /** `current`, or the highest revision among `changes` when that is higher. */

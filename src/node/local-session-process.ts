@@ -33,7 +33,7 @@ export function endingOf(process: ProcessRef<SessionLogic>): SessionEnding | und
 
 /** The write at the head of the queue, as sent, once it has started: its commit under way, or a name of it written. */
 function startedWrite(context: SessionMachineContext): WriteRequest | undefined {
-  const head = context.queue[0];
+  const head = context.queue.first;
   return head !== undefined && hasStarted(context, head) ? head.sent : undefined;
 }
 
@@ -81,7 +81,7 @@ export class LocalSessionProcess implements SessionProcess {
 
   withdraw(request: WriteRequest): boolean {
     const process = this.#process;
-    const queued = (): boolean => process!.getSnapshot().context.queue.some((write) => write.sent === request);
+    const queued = (): boolean => process!.getSnapshot().context.queue.has(request);
     // Answered already (after its caller stopped waiting): it was carried out, or refused.
     if (!process?.alive || !queued()) return false;
     // Handled at once (a cast is delivered synchronously to an actor that is not busy, as this one is not now); the
