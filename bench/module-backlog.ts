@@ -1,10 +1,11 @@
 /**
- * A module's backlog: executions queued at one module whose provider holds every request (a local
- * OpenAI-protocol server that never answers), timed from the first `execute` until the module's mailbox holds them
- * all, at two sizes, against as many events queued in a bare XState actor that keeps each in its context (the raw
- * baseline: XState's own mailbox and a push). Per execution each side should cost the same at either size: a cost
- * that grows with the backlog is one that holds up the whole process under overload (the mailbox was copied whole
- * on every change once, and 20,000 executions took 18 s to queue).
+ * Backlogs: executions queued at one module whose provider holds every request (a local OpenAI-protocol server
+ * that never answers), timed from the first `execute` until the module's mailbox holds them all, and concurrent
+ * `setVariable` calls on one embedded session, timed until every one is answered; each at two sizes, against as
+ * many events queued in a bare XState actor that keeps each in its context (the raw baseline: XState's own mailbox
+ * and a push). Per item each side should cost the same at either size: a cost that grows with the backlog is one
+ * that holds up the whole process under overload (both queues were copied whole on every change once: 20,000
+ * executions took 18 s to queue, 20,000 writes 17 s).
  * @module
  */
 import { assign, createActor, setup } from 'xstate';
@@ -38,6 +39,20 @@ async function ourBacklog(count: number): Promise<number> {
   }
 }
 
+/** µs until `count` concurrent `setVariable` calls on one session are answered. */
+async function ourWrites(count: number): Promise<number> {
+  const runtime = await Runtime.start();
+  try {
+    const session = await runtime.session('backlog');
+    await session.defineVariable('x', 'integer', 0);
+    const t0 = process.hrtime.bigint();
+    await Promise.all(Array.from({ length: count }, (_, i) => session.setVariable('x', i)));
+    return Number(process.hrtime.bigint() - t0) / 1000;
+  } finally {
+    await runtime.stop();
+  }
+}
+
 /** µs to queue `count` events in a bare XState actor that keeps each one in its context. */
 function rawBacklog(count: number): number {
   const machine = setup({
@@ -55,26 +70,34 @@ function rawBacklog(count: number): number {
   return took;
 }
 
-/** Runs the comparison at each size and returns printable lines. */
-export async function benchModuleBacklog(): Promise<string[]> {
-  const lines = ['Module backlog: executions queued at one module whose provider never answers'];
+/** One backlog at each size beside the bare actor, as report lines. */
+async function backlogLines(what: string, ours: (count: number) => Promise<number>): Promise<string[]> {
+  const lines = [what];
   const each: { ours: number; raw: number }[] = [];
   // Warmed first, so the smaller size is not timed as the first run of cold code.
-  await ourBacklog(SIZES[0]);
+  await ours(SIZES[0]);
   rawBacklog(SIZES[0]);
   for (const count of SIZES) {
-    const ours = (await ourBacklog(count)) / count;
-    const raw = rawBacklog(count) / count;
-    each.push({ ours, raw });
+    const perOurs = (await ours(count)) / count;
+    const perRaw = rawBacklog(count) / count;
+    each.push({ ours: perOurs, raw: perRaw });
     lines.push(
-      `  ${count.toLocaleString('en-US').padStart(6)} queued: ${fmt(ours)} µs each (${fmt((ours * count) / 1000, 0)} ms in all)` +
-        `  | bare XState actor keeping the events ${fmt(raw)} µs each  | ratio ${fmt(ours / raw, 1)}x`,
+      `  ${count.toLocaleString('en-US').padStart(6)}: ${fmt(perOurs)} µs each (${fmt((perOurs * count) / 1000, 0)} ms in all)` +
+        `  | bare XState actor keeping the events ${fmt(perRaw)} µs each  | ratio ${fmt(perOurs / perRaw, 1)}x`,
     );
   }
   const [small, large] = each as [{ ours: number; raw: number }, { ours: number; raw: number }];
   lines.push(
-    `  cost per execution at ${SIZES[1].toLocaleString('en-US')} over at ${SIZES[0].toLocaleString('en-US')}:` +
+    `  cost per item at ${SIZES[1].toLocaleString('en-US')} over at ${SIZES[0].toLocaleString('en-US')}:` +
       ` ours ${fmt(large.ours / small.ours)}x, bare actor ${fmt(large.raw / small.raw)}x (1x: no cost grows with the backlog)`,
   );
   return lines;
+}
+
+/** Runs both backlogs and returns printable lines. */
+export async function benchModuleBacklog(): Promise<string[]> {
+  return [
+    ...(await backlogLines('Module backlog: executions queued at one module whose provider never answers', ourBacklog)),
+    ...(await backlogLines('Session write backlog: concurrent setVariable calls on one embedded session', ourWrites)),
+  ];
 }
