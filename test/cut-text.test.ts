@@ -7,18 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { Runtime, ValidationError, createEchoModel } from '../src/index.js';
 import { cutText } from '../src/printable.js';
 import { assertSessionId, assertVariableName } from '../src/variables/index.js';
+import { validationErrorOf } from './support/validation-error.js';
 
 const LONE_SURROGATE = /\p{Cs}|\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])/iu;
-
-function refused(run: () => unknown): ValidationError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ValidationError) return error;
-    throw error;
-  }
-  throw new Error('not refused');
-}
 
 describe('cutText', () => {
   it('cuts at most max code units, one fewer rather than inside a surrogate pair', () => {
@@ -30,11 +21,11 @@ describe('cutText', () => {
 
   it('shows a long emoji name in a refusal without half of an emoji, in its message or its details', () => {
     const name = `x${'😀'.repeat(100)}`;
-    const error = refused(() => assertVariableName(name));
+    const error = validationErrorOf(() => assertVariableName(name));
     expect(error.message).toMatch(/^invalid variable name 'x😀+…'/u);
     expect(error.message).not.toMatch(LONE_SURROGATE);
     expect(JSON.stringify(error.details)).not.toMatch(LONE_SURROGATE);
-    const session = refused(() => assertSessionId(`${'🇯🇵'.repeat(100)}x`));
+    const session = validationErrorOf(() => assertSessionId(`${'🇯🇵'.repeat(100)}x`));
     expect(JSON.stringify(session.details)).not.toMatch(LONE_SURROGATE);
     expect(session.message).not.toMatch(LONE_SURROGATE);
   });
