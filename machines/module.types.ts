@@ -32,14 +32,37 @@ export interface Execution {
   readonly inputs: Readonly<Record<string, unknown>>;
 }
 
-/** What an execution produced, with the version of every variable value it used. */
+/** The tokens an execution's requests used, as the provider reported them, summed over every request. */
+export interface ExecutionUsage {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly totalTokens: number;
+}
+
+/**
+ * What an execution produced, with the version of every variable value it used, the model its requests asked for
+ * and the tokens they used.
+ */
 export interface ExecutionResult {
   readonly executionId: string;
   readonly moduleId: string;
   readonly moduleType: string;
+  /**
+   * The model the execution's requests asked for, as it went out in each request's `model` field: the module's
+   * `model` (set, bound or from its spec), else the language model's configured one, else the provider's default
+   * (`gpt-5-mini` for `openai`, …). When a bound model changed between the steps of a multi-step program, the last
+   * step's. The offline `tether-echo` reports `tether-echo` unless the module names a model.
+   */
+  readonly model: string;
   readonly output: Readonly<Record<string, unknown>>;
   readonly reasoning?: string;
   readonly provenance: Readonly<Record<string, number>>;
+  /**
+   * The tokens used, summed over every request of the execution (each step of ReAct, each retry, sample and
+   * BestOfN/Refine candidate, Refine's advice, ProgramOfThought's stages), as the provider reported them. Left out
+   * when no answer reported usage; the offline `tether-echo` reports zeros.
+   */
+  readonly usage?: ExecutionUsage;
   /**
    * Present only when a sync of this execution was refused (a bound variable missing or holding a value its
    * attribute cannot take, a `module` variable naming no registered type): the sync before it, or one between the

@@ -67,6 +67,7 @@ export {
 export {
   moduleMachine,
   type ExecutionResult,
+  type ExecutionUsage,
   type ModuleDescription,
   type ModuleEmittedEvent,
   type ModuleMachineContext,

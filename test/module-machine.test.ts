@@ -24,7 +24,7 @@ function scriptedModule() {
 }
 
 const outcome = { moduleType: 'Predict', changes: {} };
-const result = { moduleType: 'Predict', output: { answer: 'ok' }, provenance: {} };
+const result = { moduleType: 'Predict', model: 'stub-model', output: { answer: 'ok' }, provenance: {} };
 
 describe('module machine', () => {
   it('takes only the current run’s answers: a cancelled run’s late sync does not start a resubmitted execution', () => {

@@ -119,10 +119,21 @@ function refuseLost(key: string, value: unknown): unknown {
 }
 
 const services = new WeakMap<LanguageModel, AxAIService>();
+/** What Ax puts in the `model` field of a request that names none, by language model. */
+const defaultModels = new WeakMap<LanguageModel, string>();
 
-/** @internal Pairs a model with its Ax service; for this folder's factories only. */
-export function registerService(model: LanguageModel, service: AxAIService): void {
+/**
+ * @internal Pairs a model with its Ax service and the model its requests name when a module names none (the language
+ * model's default, else the provider's, as Ax sends it); for this folder's factories only.
+ */
+export function registerService(model: LanguageModel, service: AxAIService, defaultModel: string): void {
   services.set(model, service);
+  defaultModels.set(model, defaultModel);
+}
+
+/** @internal The model a request of `model` names when its module names none (see {@link registerService}). */
+export function sentDefaultModel(model: LanguageModel): string {
+  return defaultModels.get(model) ?? model.defaultModel ?? model.provider;
 }
 
 /**

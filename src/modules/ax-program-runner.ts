@@ -4,11 +4,13 @@
  * sampled several times, or an agent with a JS runtime.
  * @module
  */
-import { AxSignature, agent, bestOfN, f, refine } from '@ax-llm/ax';
+import { agent, bestOfN, f, refine } from '@ax-llm/ax';
 import type { AxFunction, AxGen, AxGenIn, AxGenOut, AxProgramForwardOptions, AxSignature as Sig } from '@ax-llm/ax';
 import { ValidationError } from '../errors.js';
-import { applyToStep, asField, axServiceOf, toAxFunction, toForwardOptions } from './ax-bridge.js';
+import type { ExecutionUsage } from '../../machines/module.types.js';
+import { applyToStep, asField, axServiceOf, sentDefaultModel, toAxFunction, toForwardOptions } from './ax-bridge.js';
 import { createCodeRuntime } from './code-runtime.js';
+import { assertAgentTakes, parseSignature } from './program-signature.js';
 import { GeneratorPool, type Pooled } from './generator-pool.js';
 import { finishTextDeltas, streamTextFields, type DeltaRelay } from './text-deltas.js';
 import { InputFields } from './input-fields.js';
@@ -35,6 +37,7 @@ import { adviceService } from './advice-service.js';
 import { onAbort } from './signal-listeners.js';
 import { examplesCheck } from './examples-fit.js';
 import { messageOf } from '../printable.js';
+import { UsageMeter } from './usage-meter.js';
 
 // In its own file now; re-exported so this module's exports stay as they were.
 export { pickByMajority } from './pick-by-majority.js';
@@ -73,43 +76,17 @@ export interface RunHooks {
   readonly onDelta?: DeltaListener;
 }
 
-/** What one execution produced. */
+/** What one execution produced, the model its requests asked for and the tokens they used (see usage-meter.ts). */
 export interface RunOutcome {
   readonly output: FieldValues;
   readonly reasoning?: string;
+  readonly model: string;
+  readonly usage?: ExecutionUsage;
 }
 
 const REASONING = 'reasoning';
 /** Candidates, rounds and samples when neither the execution nor the constructor says. */
 const DEFAULT_COUNT = 3;
-
-/**
- * Refuses, as a signature Ax refuses, one that Ax's `agent()` (ProgramOfThought) cannot take though every other type
- * does: a signature-level description, an output named `javascriptCode`, an input named like one of its own fields.
- * The agent is built again for each execution; built here once, it fails at creation (or a type swap) rather than
- * at every execution.
- */
-function assertAgentTakes(sig: Sig, signature: string): void {
-  try {
-    agent(sig, { runtime: createCodeRuntime() });
-  } catch (cause) {
-    const why = messageOf(cause);
-    throw new ValidationError(`signature '${signature}' cannot run as ProgramOfThought: ${why}`, {
-      cause,
-      details: { field: 'signature' },
-    });
-  }
-}
-
-/** Parses a signature once, turning Ax's exception into a Tether validation error. */
-function parseSignature(signature: string): Sig {
-  try {
-    return AxSignature.from(signature);
-  } catch (cause) {
-    const why = messageOf(cause);
-    throw new ValidationError(`invalid signature '${signature}': ${why}`, { cause, details: { field: 'signature' } });
-  }
-}
 
 /** Executes one program kind; holds the parsed signature and a small pool of idle generators. */
 export class AxProgramRunner {
@@ -242,12 +219,17 @@ export class AxProgramRunner {
     // GeneratorPool.release).
     let stop: (() => void) | undefined;
     let offAbort: (() => void) | undefined;
+    let meter: UsageMeter;
+    let requested: string | undefined;
     try {
-      const service = axServiceOf(llm);
+      // The execution's own service: its requests alone are counted, whatever else runs (see usage-meter.ts).
+      meter = new UsageMeter(axServiceOf(llm), sentDefaultModel(llm));
+      const service = meter.service;
       // An attribute set on the module directly was not checked: Ax would send a temperature of 5 to the provider,
       // and spread stopSequences 'END' into ['E', 'N', 'D'].
       checkParameters(params);
       const options = toForwardOptions(params);
+      requested = options.model;
       // Asked of the model this execution names, as Ax asks it.
       parsesJson = this.#json.length > 0 && leavesJsonText(this.#signature, service.getFeatures(options.model));
       // Streamed only for a listener: Ax streams by default, and its streamed parsing is the less robust one. Never a
@@ -312,7 +294,10 @@ export class AxProgramRunner {
         if (pooled) this.#pool.finishDeltas(pooled, result);
         else if (relay) finishTextDeltas(relay, this.#signature, result);
         settle();
-        return finish(this.#outcome(parsesJson ? withParsedJson(result, this.#json) : result, llm.provider));
+        const outcome = this.#outcome(parsesJson ? withParsedJson(result, this.#json) : result, llm.provider);
+        const usage = meter.usage();
+        const model = meter.model(requested);
+        return finish(usage === undefined ? { ...outcome, model } : { ...outcome, model, usage });
       },
       (error: unknown) => {
         settle();
@@ -384,7 +369,7 @@ export class AxProgramRunner {
     return threshold === undefined ? { rewardFn } : { rewardFn, threshold };
   }
 
-  #outcome(answer: FieldValues, provider: string): RunOutcome {
+  #outcome(answer: FieldValues, provider: string): Omit<RunOutcome, 'model'> {
     const result = withOutputDates(answer, this.#dates);
     // Ax validates a reply's fields, except a whole (unstreamed) reply with empty text, which it returns as {}: a
     // missing field fails here as Ax fails it for a streamed one, not as a success without an answer.

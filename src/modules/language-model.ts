@@ -118,7 +118,8 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
   const requested = config.provider.trim().toLowerCase();
   if (requested === ECHO_MODEL_NAME) {
     const model = new LanguageModel(ECHO_MODEL_NAME, config.model);
-    registerService(model, createEchoService(ECHO_MODEL_NAME));
+    // The echo names itself in its answers when a request names no model: its `model` setting never reaches it.
+    registerService(model, createEchoService(ECHO_MODEL_NAME), ECHO_MODEL_NAME);
     return model;
   }
   const profile = axAIProfiles().find((p) => p.id === requested || p.aliases.includes(requested));
@@ -204,7 +205,9 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
   refusingFilteredAnswers(service, profile.id);
   askingMaxTokens(service);
   const model = new LanguageModel(profile.id, config.model);
-  registerService(model, service);
+  // A request naming no model goes out with the configured one, else the profile's default (checked above that one
+  // of them is set): what results report as their `model`.
+  registerService(model, service, config.model ?? profile.defaultModel!);
   // Looked for in the errors of its executions: a proxy may echo it (hidden-key.ts).
   if (key) rememberKey(model, key);
   return model;

@@ -335,10 +335,13 @@ export class ModuleInstance {
         : outcome.provenance;
     return {
       moduleType: this.#entry.name,
+      model: outcome.model,
       // Frozen: the caller and every `module.result` listener get the same output, and none may change another's.
       output: deepFreeze(outcome.output),
       provenance,
       ...(outcome.reasoning !== undefined ? { reasoning: outcome.reasoning } : {}),
+      // Frozen as the output is: shared by the caller and every listener.
+      ...(outcome.usage !== undefined ? { usage: Object.freeze(outcome.usage) } : {}),
     };
   }
 }

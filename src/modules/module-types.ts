@@ -6,6 +6,7 @@
  */
 import { ValidationError } from '../errors.js';
 import { show } from '../variables/failure.js';
+import type { ExecutionUsage } from '../../machines/module.types.js';
 import { checkExamplesShape, type ModuleExample } from './module-examples.js';
 import {
   PROGRAM_PARAMETERS,
@@ -258,6 +259,10 @@ export interface ModuleResult {
   readonly provenance: Readonly<Record<string, number>>;
   /** The visible reasoning of the ChainOfThought variants, kept apart from `output`. */
   readonly reasoning?: string;
+  /** The model the execution's requests asked for (see `ExecutionResult.model`). */
+  readonly model: string;
+  /** The tokens the execution's requests used, when the provider reported any (see `ExecutionResult.usage`). */
+  readonly usage?: ExecutionUsage;
 }
 
 /** Options of one `forward()`; any other key, or a value of another kind, is refused with `ValidationError`. */

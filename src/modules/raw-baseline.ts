@@ -36,7 +36,7 @@ export function createFixedAnswerModel(answer = 'ok'): LanguageModel {
     },
   });
   const model = new LanguageModel('bench-mock', undefined);
-  registerService(model, service);
+  registerService(model, service, 'bench-mock');
   return model;
 }
 

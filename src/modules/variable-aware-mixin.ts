@@ -202,11 +202,7 @@ function forwardSynced(
     };
   }
   // The module itself as the parameters: they are read before executeModule returns, so no copy is needed.
-  return executeModule(module, values, module, hooks, (outcome) =>
-    outcome.reasoning === undefined
-      ? { output: outcome.output, provenance }
-      : { output: outcome.output, reasoning: outcome.reasoning, provenance },
-  );
+  return executeModule(module, values, module, hooks, (outcome) => ({ ...outcome, provenance }));
 }
 
 /**

@@ -8,13 +8,21 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createLanguageModel, type LanguageModel } from '../../src/modules/index.js';
 
-/** One scripted answer. */
+/** An answer's `usage` block, as OpenAI sends it. */
+export interface StubUsage {
+  readonly prompt_tokens: number;
+  readonly completion_tokens: number;
+  readonly total_tokens: number;
+}
+
+/** One scripted answer. Text and tool calls go with `usage` when given (`null`: none), else the stub's own. */
 export type StubReply =
-  | { readonly kind: 'text'; readonly content: string }
+  | { readonly kind: 'text'; readonly content: string; readonly usage?: StubUsage | null }
   | {
       readonly kind: 'tool_calls';
       /** Each call's arguments go out as JSON, or as `rawArguments` when given (a model's broken JSON, say). */
       readonly calls: readonly { readonly name: string; readonly arguments: unknown; readonly rawArguments?: string }[];
+      readonly usage?: StubUsage | null;
     }
   | {
       readonly kind: 'error';
@@ -42,12 +50,14 @@ export interface RecordedRequest {
   readonly body: Record<string, any>;
 }
 
-/** Text reply helper: `text('Answer: Paris')`. */
-export const text = (content: string): StubReply => ({ kind: 'text', content });
-/** Tool-call reply helper: `toolCall('lookup', { q: 'x' })`. */
-export const toolCall = (name: string, args: unknown): StubReply => ({
+/** Text reply helper: `text('Answer: Paris')`, with its `usage` block when given. */
+export const text = (content: string, usage?: StubUsage | null): StubReply =>
+  usage === undefined ? { kind: 'text', content } : { kind: 'text', content, usage };
+/** Tool-call reply helper: `toolCall('lookup', { q: 'x' })`, with its `usage` block when given. */
+export const toolCall = (name: string, args: unknown, usage?: StubUsage | null): StubReply => ({
   kind: 'tool_calls',
   calls: [{ name, arguments: args }],
+  ...(usage === undefined ? {} : { usage }),
 });
 /** Error reply helper: `httpError(500, 'The server had an error')`. */
 export const httpError = (
@@ -63,6 +73,9 @@ export const httpError = (
   ...(status === 401 ? { code: 'invalid_api_key' } : {}),
   ...(headers ? { headers } : {}),
 });
+
+/** The usage block of an answer whose reply names none, unless a test says otherwise. */
+const DEFAULT_USAGE: StubUsage = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
 
 /** What the stub answers when nothing is queued, unless a test says otherwise. */
 const DEFAULT_FALLBACK = (): StubReply => text('Answer: stub answer');
@@ -81,6 +94,10 @@ export class OpenAIStub {
   #held: { readonly until: Promise<void>; readonly release: () => void } | undefined;
   /** Answers when the script is empty. */
   fallback: (request: RecordedRequest) => StubReply = DEFAULT_FALLBACK;
+  /** The usage block of an answer whose reply names none; `null` sends none. */
+  usage: StubUsage | null = DEFAULT_USAGE;
+  /** Every usage block sent, in order: one per answer (a request for several choices included). */
+  readonly usagesSent: StubUsage[] = [];
 
   private constructor(server: Server) {
     this.#server = server;
@@ -202,7 +219,8 @@ export class OpenAIStub {
     const finish = reply.kind === 'text' ? 'stop' : 'tool_calls';
     // A request for `n` samples (MultiChainComparison, BestOfN) gets `n` choices, each the scripted reply.
     const indexes = Array.from({ length: choiceCount(body.n) }, (_, index) => index);
-    const usage = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
+    const usage = reply.usage === undefined ? this.usage : reply.usage;
+    if (usage) this.usagesSent.push(usage);
     const base = { id: `chatcmpl-${this.requests.length}`, created: 1_700_000_000, model };
     if (!body.stream) {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -211,7 +229,7 @@ export class OpenAIStub {
           ...base,
           object: 'chat.completion',
           choices: indexes.map((index) => ({ index, message, finish_reason: finish })),
-          usage,
+          ...(usage ? { usage } : {}),
         }),
       );
       return;
@@ -235,7 +253,11 @@ export class OpenAIStub {
           choices: [{ index, delta: { role: 'assistant', content: null, tool_calls: calls }, finish_reason: null }],
         });
       }
-      send({ ...chunk, choices: [{ index, delta: {}, finish_reason: finish }], ...(index === 0 ? { usage } : {}) });
+      send({
+        ...chunk,
+        choices: [{ index, delta: {}, finish_reason: finish }],
+        ...(index === 0 && usage ? { usage } : {}),
+      });
     }
     res.write('data: [DONE]\n\n');
     res.end();
@@ -260,6 +282,8 @@ export function useOpenAIStub(): { stub: () => OpenAIStub; llm: (key?: string) =
   afterEach(() => {
     if (!stub) return;
     stub.requests.length = 0;
+    stub.usagesSent.length = 0;
+    stub.usage = DEFAULT_USAGE;
     stub.forgetReplies();
     stub.delayMs = 0;
     stub.fallback = DEFAULT_FALLBACK;

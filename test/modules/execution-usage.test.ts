@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import { Runtime, createEchoModel, createLanguageModel, type LanguageModel, type Session } from '../../src/index.js';
+import { Predict, type ModuleTool } from '../../src/modules/index.js';
+import { text, toolCall, useOpenAIStub, type OpenAIStub, type StubUsage } from '../support/openai-stub.js';
+
+const stubbed = useOpenAIStub();
+const SIGNATURE = 'question:string -> answer:string';
+
+/** Runs `test` in a session of an embedded runtime of its own on `llm` (by default the stub's, at `gpt-4o-mini`). */
+async function withSession(
+  test: (session: Session, stub: OpenAIStub) => Promise<void>,
+  llm: LanguageModel = stubbed.llm(),
+): Promise<void> {
+  const runtime = await Runtime.start({ llm, tools: [lookup] });
+  try {
+    await test(await runtime.session('usage'), stubbed.stub());
+  } finally {
+    await runtime.stop();
+  }
+}
+
+const lookup: ModuleTool = {
+  name: 'lookup',
+  description: 'Looks a word up',
+  parameters: { type: 'object', properties: { word: { type: 'string' } }, required: ['word'] },
+  func: async () => 'found',
+};
+
+const usage = (prompt: number, completion: number): StubUsage => ({
+  prompt_tokens: prompt,
+  completion_tokens: completion,
+  total_tokens: prompt + completion,
+});
+
+/** The stub's usage blocks summed, as a result reports them. */
+function summed(blocks: readonly StubUsage[]) {
+  return {
+    promptTokens: blocks.reduce((sum, block) => sum + block.prompt_tokens, 0),
+    completionTokens: blocks.reduce((sum, block) => sum + block.completion_tokens, 0),
+    totalTokens: blocks.reduce((sum, block) => sum + block.total_tokens, 0),
+  };
+}
+
+/** The `model` field of every chat request the stub received. */
+const sentModels = (stub: OpenAIStub) => stub.chatRequests.map((request) => request.body.model as unknown);
+
+describe('execution result model and usage', () => {
+  it('names the bound model, as its requests sent it', () =>
+    withSession(async (session, stub) => {
+      await session.defineVariable('llm_model', 'string', 'gpt-4.1-mini');
+      const qa = await session.module('qa', {
+        type: 'Predict',
+        signature: SIGNATURE,
+        model: 'gpt-4o',
+        maxRetries: 0,
+        bindings: { model: 'llm_model' },
+      });
+      const result = await qa.execute({ question: 'q' });
+      expect(sentModels(stub)).toEqual(['gpt-4.1-mini']);
+      expect(result.model).toBe('gpt-4.1-mini');
+    }));
+
+  it("names the spec's model, as its requests sent it", () =>
+    withSession(async (session, stub) => {
+      const qa = await session.module('qa', { type: 'Predict', signature: SIGNATURE, model: 'gpt-4o', maxRetries: 0 });
+      const result = await qa.execute({ question: 'q' });
+      expect(sentModels(stub)).toEqual(['gpt-4o']);
+      expect(result.model).toBe('gpt-4o');
+    }));
+
+  it("names the language model's default, else the provider's, as its requests sent it", async () => {
+    await withSession(async (session, stub) => {
+      const result = await (
+        await session.module('qa', { type: 'Predict', signature: SIGNATURE })
+      ).execute({ question: 'q' });
+      expect(sentModels(stub)).toEqual(['gpt-4o-mini']);
+      expect(result.model).toBe('gpt-4o-mini');
+    });
+    stubbed.stub().requests.length = 0;
+    // No model configured: Ax sends the provider's default, which nodes of different versions may not share.
+    const unset = createLanguageModel({ provider: 'openai', url: stubbed.stub().url, key: 'sk-test' });
+    await withSession(async (session, stub) => {
+      const result = await (
+        await session.module('qa', { type: 'Predict', signature: SIGNATURE })
+      ).execute({ question: 'q' });
+      expect(sentModels(stub)).toHaveLength(1);
+      expect(result.model).toBe(sentModels(stub)[0]);
+    }, unset);
+    // A module used directly says the same.
+    const direct = await new Predict(SIGNATURE, { llm: unset, maxRetries: 0 }).forward({ question: 'q' });
+    expect(direct.model).toBe(sentModels(stubbed.stub()).at(-1));
+  });
+
+  it('sums the usage of every step of a ReAct run, as its module.result event does', () =>
+    withSession(async (session, stub) => {
+      stub.reply(
+        toolCall('lookup', { word: 'a' }, usage(11, 3)),
+        toolCall('lookup', { word: 'b' }, usage(17, 4)),
+        text('Answer: done', usage(23, 6)),
+      );
+      const agent = await session.module('agent', { type: 'ReAct', signature: SIGNATURE, tools: ['lookup'] });
+      const heard: unknown[] = [];
+      agent.on('module.result', (event) => heard.push(event.result));
+      const result = await agent.execute({ question: 'q' });
+      expect(stub.chatRequests).toHaveLength(3);
+      expect(result.usage).toEqual(summed(stub.usagesSent));
+      expect(result.usage).toEqual({ promptTokens: 51, completionTokens: 13, totalTokens: 64 });
+      expect(heard).toEqual([result]);
+    }));
+
+  it('counts the request a retry sent, and a streamed answer', () =>
+    withSession(async (session, stub) => {
+      // The first answer is not one of the classes: Ax asks again.
+      stub.reply(text('Answer: maybe', usage(5, 1)), text('Answer: yes', usage(9, 2)));
+      const signature = 'question:string -> answer:class "yes, no"';
+      const qa = await session.module('qa', { type: 'Predict', signature, maxRetries: 1 });
+      const retried = await qa.execute({ question: 'q' });
+      expect(stub.chatRequests).toHaveLength(2);
+      expect(retried.usage).toEqual({ promptTokens: 14, completionTokens: 3, totalTokens: 17 });
+      // Streamed for a listener of its deltas: the usage comes in the stream's last event.
+      stub.reply(text('Answer: no', usage(7, 7)));
+      qa.on('module.delta', () => {});
+      const streamed = await qa.execute({ question: 'q' });
+      expect(stub.chatRequests.at(-1)?.body.stream).toBe(true);
+      expect(streamed.usage).toEqual({ promptTokens: 7, completionTokens: 7, totalTokens: 14 });
+    }));
+
+  it('leaves usage out when no answer reported any', () =>
+    withSession(async (session, stub) => {
+      stub.usage = null;
+      const result = await (
+        await session.module('qa', { type: 'Predict', signature: SIGNATURE })
+      ).execute({ question: 'q' });
+      expect(result).not.toHaveProperty('usage');
+      expect(result.model).toBe('gpt-4o-mini');
+    }));
+
+  it("keeps each execution's usage its own while executions of other modules run at the same time", () =>
+    withSession(async (session, stub) => {
+      const left = await session.module('left', { type: 'Predict', signature: SIGNATURE });
+      const right = await session.module('right', { type: 'ChainOfThought', signature: SIGNATURE });
+      // Each answer's usage says which module asked; both are held until both were asked.
+      stub.hold();
+      stub.fallback = (request) => {
+        const asked = JSON.stringify(request.body.messages);
+        if (asked.includes('left')) return text('Answer: ok', usage(100, 1));
+        return text('Reasoning: r\nAnswer: ok', usage(1, 100));
+      };
+      const runs = [left.execute({ question: 'left' }), right.execute({ question: 'right' })];
+      setTimeout(() => stub.release(), 50);
+      const [l, r] = await Promise.all(runs);
+      expect(l?.usage).toEqual({ promptTokens: 100, completionTokens: 1, totalTokens: 101 });
+      expect(r?.usage).toEqual({ promptTokens: 1, completionTokens: 100, totalTokens: 101 });
+    }));
+
+  it('reports what the offline echo reports: its name, or the model the module names, and no tokens', () =>
+    withSession(async (session) => {
+      const echoed = await (
+        await session.module('qa', { type: 'Predict', signature: SIGNATURE })
+      ).execute({ question: 'q' });
+      expect(echoed.model).toBe('tether-echo');
+      expect(echoed.usage).toEqual({ promptTokens: 0, completionTokens: 0, totalTokens: 0 });
+      const named = await (
+        await session.module('named', { type: 'Predict', signature: SIGNATURE, model: 'my-model' })
+      ).execute({ question: 'q' });
+      expect(named.model).toBe('my-model');
+    }, createEchoModel()));
+});
