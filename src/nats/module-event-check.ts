@@ -30,14 +30,29 @@ function errorFault(error: unknown): string | undefined {
   );
 }
 
+const USAGE_COUNTS = ['promptTokens', 'completionTokens', 'totalTokens'] as const;
+
+/** Why a result's `usage` is no count of tokens (`{ promptTokens, completionTokens, totalTokens }`), or `undefined`. */
+function usageFault(usage: unknown): string | undefined {
+  if (!isObject(usage)) return 'result.usage is no object';
+  const wrong = USAGE_COUNTS.find((count) => {
+    const value = usage[count];
+    return typeof value !== 'number' || !Number.isFinite(value) || value < 0;
+  });
+  return wrong === undefined ? undefined : `result.usage.${wrong} is no count of tokens`;
+}
+
 /** Why a `module.result`'s `result` is no execution result, or `undefined`. */
 function resultFault(result: unknown): string | undefined {
   if (!isObject(result)) return 'result is no object';
   return (
     notString(result, 'executionId', 'result.executionId') ??
     notString(result, 'moduleType', 'result.moduleType') ??
+    // Absent from the results of a node that predates it, which listeners can do without.
+    (result.model === undefined ? undefined : notString(result, 'model', 'result.model')) ??
     (isObject(result.output) ? undefined : 'result.output is no object') ??
     (isObject(result.provenance) ? undefined : 'result.provenance is no object') ??
+    (result.usage === undefined ? undefined : usageFault(result.usage)) ??
     (result.syncFailed === undefined ? undefined : errorFault(result.syncFailed))
   );
 }

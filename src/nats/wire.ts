@@ -309,18 +309,20 @@ export function decodeWireValue(type: VariableType | null, wire: unknown): unkno
 /**
  * An execution's result parsed from JSON (a reply, or a `module.result` event) as an embedded handle hands it out:
  * the `Date`s of its output turned back into `Date`s (see output-dates.ts), and frozen, the result, its `provenance`
- * and its output and `syncFailed` error throughout.
+ * and `usage`, and its output and `syncFailed` error throughout.
  */
 export function decodeExecutionResult<T>(result: T): T {
   reviveOutputDates(result);
-  const { output, provenance, syncFailed } = (result ?? {}) as {
+  const { output, provenance, usage, syncFailed } = (result ?? {}) as {
     readonly output?: unknown;
     readonly provenance?: unknown;
+    readonly usage?: unknown;
     readonly syncFailed?: unknown;
   };
   deepFreeze(output);
   deepFreeze(syncFailed);
   Object.freeze(provenance);
+  Object.freeze(usage);
   return Object.freeze(result);
 }
 

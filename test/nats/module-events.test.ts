@@ -123,4 +123,25 @@ describe('module events', () => {
     expect(moduleEventFault({ type: 'module.state', ...event, incarnation: 7 })).toBe('incarnation is no string');
     expect(moduleEventFault({ type: 'module.state', ...event, state: 'executing' })).toBe('executionId is no string');
   });
+
+  it('are results only with a model that is text and a usage of three counts of tokens, when they have them', () => {
+    const of = { type: 'module.result', sessionId: 's1', moduleId: 'qa' };
+    const result = { executionId: 'e1', moduleType: 'Predict', output: {}, provenance: {} };
+    const usage = { promptTokens: 3, completionTokens: 2, totalTokens: 5 };
+    const fault = (fields: object) => moduleEventFault({ ...of, result: { ...result, ...fields } });
+    expect(fault({ model: 'gpt-4o', usage })).toBeUndefined();
+    // A node that predates them sends neither.
+    expect(fault({})).toBeUndefined();
+    expect(fault({ model: 7 })).toBe('result.model is no string');
+    expect(fault({ model: 'm', usage: 'many' })).toBe('result.usage is no object');
+    expect(fault({ model: 'm', usage: { ...usage, completionTokens: '2' } })).toBe(
+      'result.usage.completionTokens is no count of tokens',
+    );
+    expect(fault({ model: 'm', usage: { promptTokens: 3, completionTokens: 2 } })).toBe(
+      'result.usage.totalTokens is no count of tokens',
+    );
+    expect(fault({ model: 'm', usage: { ...usage, promptTokens: -1 } })).toBe(
+      'result.usage.promptTokens is no count of tokens',
+    );
+  });
 });
