@@ -134,9 +134,16 @@ describe('cli', () => {
       moduleId: string;
       output: { answer: string };
       provenance: Record<string, number>;
+      model: string;
+      usage: Record<string, number>;
     };
     expect(result.moduleId).toBe('qa');
     expect(result.provenance).toEqual({ temperature: 2 });
+    // What the offline model reports of the model it was asked for and the tokens it used.
+    expect([result.model, result.usage]).toEqual([
+      'tether-echo',
+      { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
+    ]);
     // The offline model echoes the parameters it was sent: the value set through the CLI.
     expect(result.output.answer).toContain('temperature=0.9');
     // The inputs as one JSON object, given or piped in.
