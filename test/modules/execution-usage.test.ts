@@ -125,6 +125,28 @@ describe('execution result model and usage', () => {
       expect(streamed.usage).toEqual({ promptTokens: 7, completionTokens: 7, totalTokens: 14 });
     }));
 
+  it("sums the usage of BestOfN's candidates, and of Refine's rounds with the advice asked between them", () =>
+    withSession(async (session, stub) => {
+      let sent = 0;
+      // Refine's advice is asked with a signature of its own (see refine-advice.test.ts).
+      stub.fallback = (request) =>
+        JSON.stringify(request.body.messages).includes('actionable advice')
+          ? text('Summary: none\nAdvice: {}', usage(++sent, 2))
+          : text('Answer: ok', usage(++sent, 1));
+      const spec = { signature: SIGNATURE, reward: () => 0, maxRetries: 0 };
+      const best = await (await session.module('best', { type: 'BestOfN', n: 3, ...spec })).execute({ question: 'q' });
+      expect(best.usage).toEqual(summed(stub.usagesSent));
+      stub.usagesSent.length = 0;
+      const refined = await (
+        await session.module('refined', { type: 'Refine', rounds: 2, ...spec })
+      ).execute({
+        question: 'q',
+      });
+      // Two rounds and the advice between them.
+      expect(stub.usagesSent.length).toBeGreaterThanOrEqual(3);
+      expect(refined.usage).toEqual(summed(stub.usagesSent));
+    }));
+
   it('leaves usage out when no answer reported any', () =>
     withSession(async (session, stub) => {
       stub.usage = null;
