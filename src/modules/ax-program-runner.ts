@@ -222,9 +222,7 @@ export class AxProgramRunner {
     let meter: UsageMeter;
     let requested: string | undefined;
     try {
-      // The execution's own service: its requests alone are counted, whatever else runs (see usage-meter.ts).
-      meter = new UsageMeter(axServiceOf(llm), sentDefaultModel(llm));
-      const service = meter.service;
+      const service = axServiceOf(llm);
       // An attribute set on the module directly was not checked: Ax would send a temperature of 5 to the provider,
       // and spread stopSequences 'END' into ['E', 'N', 'D'].
       checkParameters(params);
@@ -266,14 +264,19 @@ export class AxProgramRunner {
           relay = { onDelta: hooks.onDelta, streamed: new Map() };
           streamTextFields(program.responder.getProgram(), this.#signature, relay);
         }
-        forwarded = program.forward(service, values as AxGenIn, options);
+        // A meter of its own: the agent is built for this execution alone (see usage-meter.ts).
+        meter = new UsageMeter(service, sentDefaultModel(llm));
+        forwarded = program.forward(meter.service, values as AxGenIn, options);
         if (signal) stop = () => program.stop();
       } else {
         this.checkExamples(params.examples); // Set on the module directly, they were not checked.
         const taken = this.#pool.acquire(params.instructions, params.examples, streams);
         pooled = taken;
         taken.onDelta = hooks.onDelta;
-        forwarded = this.#forwardKind(taken.gen, service, values as AxGenIn, options, params);
+        // The generator's own meter, kept with it: a pooled generator serves one execution at a time, so its meter
+        // counts this execution's requests alone, and none is made per execution (see usage-meter.ts).
+        meter = this.#pool.meterOf(taken, service, llm);
+        forwarded = this.#forwardKind(taken.gen, meter.service, values as AxGenIn, options, params);
         if (signal) stop = () => taken.gen.stop();
       }
       // One listener on a signal however many forwards share it (see signal-listeners.ts).
@@ -293,10 +296,11 @@ export class AxProgramRunner {
         // Before the result: a listener hears each field whole, then the execution's end.
         if (pooled) this.#pool.finishDeltas(pooled, result);
         else if (relay) finishTextDeltas(relay, this.#signature, result);
-        settle();
-        const outcome = this.#outcome(parsesJson ? withParsedJson(result, this.#json) : result, llm.provider);
+        // Read before the generator goes back to the pool, where the next execution resets its meter.
         const usage = meter.usage();
         const model = meter.model(requested);
+        settle();
+        const outcome = this.#outcome(parsesJson ? withParsedJson(result, this.#json) : result, llm.provider);
         return finish(usage === undefined ? { ...outcome, model } : { ...outcome, model, usage });
       },
       (error: unknown) => {

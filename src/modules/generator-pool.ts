@@ -6,7 +6,11 @@
  */
 import { AxGen } from '@ax-llm/ax';
 import type { AxGenIn, AxGenOut, AxSignature as Sig } from '@ax-llm/ax';
+import type { AxAIService } from '@ax-llm/ax';
+import { sentDefaultModel } from './ax-bridge.js';
+import type { LanguageModel } from './language-model.js';
 import { finishTextDeltas, streamTextFields, type DeltaRelay } from './text-deltas.js';
+import { UsageMeter } from './usage-meter.js';
 
 const POOL_LIMIT = 8;
 /** Ax keeps a usage record per call; clearing them every few calls bounds the memory at a fraction of the cost. */
@@ -22,6 +26,8 @@ export interface Pooled extends DeltaRelay {
   readonly streams: boolean;
   /** Executions since Ax's usage records (one per call, never read here) were last cleared. */
   uses: number;
+  /** What counts the model and tokens of its execution's requests (see {@link GeneratorPool.meterOf}). */
+  meter?: UsageMeter;
 }
 
 /** A small pool of idle generators for one signature, kept apart by whether they stream. */
@@ -90,6 +96,16 @@ export class GeneratorPool {
    * Returns a generator to the pool, unless its execution was aborted: a stop that landed after the forward
    * ended would abort the generator's next forward before it starts.
    */
+  /**
+   * The meter `pooled`'s execution runs on, counting from nothing: the one it keeps, made once for `llm`'s service
+   * `service` (again only when another language model runs it).
+   */
+  meterOf(pooled: Pooled, service: AxAIService, llm: LanguageModel): UsageMeter {
+    if (pooled.meter?.source !== service) pooled.meter = new UsageMeter(service, sentDefaultModel(llm));
+    else pooled.meter.reset();
+    return pooled.meter;
+  }
+
   release(pooled: Pooled, signal: AbortSignal | undefined): void {
     if (signal?.aborted) return;
     pooled.onDelta = undefined;

@@ -1,8 +1,11 @@
 /**
  * What one execution's requests asked for and used: the model each request named and the tokens each answer
- * reported. Counted on a service of the execution's own (the model's service with `chat` wrapped), so every request
- * of the execution is seen (ReAct's steps, Ax's retries, samples, BestOfN's and Refine's candidates, Refine's advice,
- * ProgramOfThought's stages) and none of another execution, whatever runs at the same time. Ax's own usage records
+ * reported. Counted on a service wrapping the model's (its `chat` counted) that no other execution uses meanwhile:
+ * a pooled generator keeps one, reset for each execution it serves (one at a time), made once rather than per
+ * execution (a wrapper per execution cost the embedded module-overhead bench some 5 %), and a program built for one
+ * execution (ProgramOfThought's agent) has its own. So every request of the execution is seen (ReAct's steps, Ax's
+ * retries, samples, BestOfN's and Refine's candidates, Refine's advice, ProgramOfThought's stages) and none of
+ * another execution, whatever runs at the same time. Ax's own usage records
  * cannot say that much: they are kept per program (a pooled generator serves one execution at a time, but BestOfN
  * and Refine clear them between rounds, and Refine's advice and ProgramOfThought run programs of their own).
  * @module
@@ -28,12 +31,11 @@ export class UsageMeter {
    * default; the echo's name for the offline model, which it reports)
    */
   constructor(
-    service: AxAIService,
+    /** The service counted: the language model's. */
+    readonly source: AxAIService,
     readonly defaultModel: string,
   ) {
-    const chat: AxAIService['chat'] = async (request, options) => {
-      this.#model = typeof request.model === 'string' ? request.model : defaultModel;
-      const answer = await service.chat(request, options);
+    const counted = (answer: Awaited<ReturnType<AxAIService['chat']>>): typeof answer => {
       if (!(answer instanceof ReadableStream)) {
         this.#add(answer.modelUsage?.tokens);
         return answer;
@@ -50,8 +52,19 @@ export class UsageMeter {
         }),
       );
     };
+    const chat: AxAIService['chat'] = (request, options) => {
+      this.#model = typeof request.model === 'string' ? request.model : defaultModel;
+      return source.chat(request, options).then(counted);
+    };
     // Everything else is the service's own (as advice-service.ts does): Ax reads its features, options and models.
-    this.service = Object.create(service, { chat: { value: chat } }) as AxAIService;
+    this.service = Object.create(source, { chat: { value: chat } }) as AxAIService;
+  }
+
+  /** Forgets what it counted: the next execution on it starts from nothing. */
+  reset(): void {
+    this.#model = undefined;
+    this.#prompt = this.#completion = this.#total = 0;
+    this.#reported = false;
   }
 
   /** The model the execution's requests asked for: the last one's (a bound model may change between steps). */

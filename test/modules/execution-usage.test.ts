@@ -175,6 +175,24 @@ describe('execution result model and usage', () => {
       expect(r?.usage).toEqual({ promptTokens: 1, completionTokens: 100, totalTokens: 101 });
     }));
 
+  // A module's generators are reused execution after execution, each with the counter it keeps: counted afresh.
+  it("counts each execution's own usage, not what the module's earlier executions used", () =>
+    withSession(async (session, stub) => {
+      const qa = await session.module('qa', { type: 'Predict', signature: SIGNATURE, maxRetries: 0 });
+      stub.fallback = (request) =>
+        JSON.stringify(request.body.messages).includes('first')
+          ? text('Answer: ok', usage(10, 1))
+          : text('Answer: ok', usage(20, 2));
+      const first = await qa.execute({ question: 'first' });
+      const second = await qa.execute({ question: 'second' });
+      expect(first.usage).toEqual({ promptTokens: 10, completionTokens: 1, totalTokens: 11 });
+      expect(second.usage).toEqual({ promptTokens: 20, completionTokens: 2, totalTokens: 22 });
+      // Direct forwards of one module at once take a generator each, and each its own count.
+      const module = new Predict(SIGNATURE, { llm: stubbed.llm(), maxRetries: 0 });
+      const [a, b] = await Promise.all([module.forward({ question: 'first' }), module.forward({ question: 'x' })]);
+      expect([a.usage?.totalTokens, b.usage?.totalTokens]).toEqual([11, 22]);
+    }));
+
   it('reports what the offline echo reports: its name, or the model the module names, and no tokens', () =>
     withSession(async (session) => {
       const echoed = await (
