@@ -13,8 +13,9 @@ export type ModuleNeed = 'reward' | 'tools';
 
 /**
  * A setting of a spec that only some module types use: every type takes the LLM parameters, `maxRetries` and
- * `instructions`; every type but ProgramOfThought, whose agent has no place for them, takes `examples`. A built-in class lists those of these it uses in its static `uses`, so a spec of a fixed type that
- * gives another one (tools for Predict, which never calls them) is refused rather than ignored.
+ * `instructions`; every type but ProgramOfThought, whose agent has no place for them, takes `examples`. A built-in
+ * class lists those of these it uses in its static `uses`, so a spec of a fixed type that gives another one (tools for
+ * Predict, which never calls them) is refused rather than ignored.
  */
 export type TypeSetting = (typeof TYPE_SETTINGS)[number];
 
