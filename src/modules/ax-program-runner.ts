@@ -26,7 +26,7 @@ import {
   type DeltaListener,
   checkParameters,
 } from './module-types.js';
-import { missingFieldsError, toTetherError } from './provider-errors.js';
+import { missingFieldsError, toTetherError, withDetails } from './provider-errors.js';
 import { withoutKey } from './hidden-key.js';
 import { dateOutputFields, withOutputDates, type DateField } from './structured-dates.js';
 import { jsonOutputFields, leavesJsonText, withParsedJson } from './structured-json.js';
@@ -304,8 +304,11 @@ export class AxProgramRunner {
         return finish(usage === undefined ? { ...outcome, model } : { ...outcome, model, usage });
       },
       (error: unknown) => {
+        // Read before the generator goes back to the pool: a failed execution's requests were paid for all the same.
+        const usage = meter.usage();
         settle();
-        throw withoutKey(toTetherError(error, llm.provider, signal, this.#signature.getOutputFields()), llm);
+        const failure = toTetherError(error, llm.provider, signal, this.#signature.getOutputFields());
+        throw withoutKey(usage === undefined ? failure : withDetails(failure, { usage }), llm);
       },
     );
   }

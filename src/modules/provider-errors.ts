@@ -271,31 +271,38 @@ export function toTetherError(
  */
 export function namingModule(error: unknown, moduleId: string, model?: string): unknown {
   if (!(error instanceof BridgeError) || error.details.moduleId !== undefined) return error;
-  // The same error, its details naming the module (and the model it asked for, when known): each class builds its
-  // message from them.
+  const named = { moduleId, ...(model === undefined || error instanceof ToolFailedError ? {} : { model }) };
+  // A failed program's message names the module too; the other classes build theirs from the details.
+  return withDetails(error, named, `module '${moduleId}': ${error.message}`);
+}
+
+/**
+ * The same failure of an execution with `added` in its details, rebuilt by its class (which builds its message from
+ * them), stack and cause kept: a `ProviderError`, `ProviderUnavailableError`, `ModelAnswerError`, `ToolFailedError`,
+ * or an `InternalError` naming a provider (with `message`, its own unless given). Any other error is returned as it
+ * is: it is shared (an abort's reason, a caller's own error) or says nothing of the execution's requests.
+ */
+export function withDetails(error: unknown, added: Record<string, unknown>, message?: string): unknown {
+  if (!(error instanceof BridgeError)) return error;
   const options = {
     ...(error.cause === undefined ? {} : { cause: error.cause }),
-    details: {
-      ...error.details,
-      moduleId,
-      ...(model === undefined || error instanceof ToolFailedError ? {} : { model }),
-    },
+    details: { ...error.details, ...added },
   };
-  let named: BridgeError;
+  let rebuilt: BridgeError;
   if (error instanceof ProviderError) {
-    named = new ProviderError(error.provider, error.status, error.providerMessage, options);
+    rebuilt = new ProviderError(error.provider, error.status, error.providerMessage, options);
   } else if (error instanceof ProviderUnavailableError) {
-    named = new ProviderUnavailableError(error.provider, error.reason, error.providerMessage, options);
+    rebuilt = new ProviderUnavailableError(error.provider, error.reason, error.providerMessage, options);
   } else if (error instanceof ModelAnswerError) {
-    named = new ModelAnswerError(error.provider, error.reason, error.problem, options);
+    rebuilt = new ModelAnswerError(error.provider, error.reason, error.problem, options);
   } else if (error instanceof ToolFailedError) {
-    named = new ToolFailedError(error.tool, error.toolMessage, options);
+    rebuilt = new ToolFailedError(error.tool, error.toolMessage, options);
   } else if (error instanceof InternalError && typeof error.details.provider === 'string') {
-    named = new InternalError(`module '${moduleId}': ${error.message}`, options);
+    rebuilt = new InternalError(message ?? error.message, options);
   } else return error;
   // Where the failure was seen, not this copy.
-  if (error.stack !== undefined) named.stack = error.stack;
-  return named;
+  if (error.stack !== undefined) rebuilt.stack = error.stack;
+  return rebuilt;
 }
 
 /**

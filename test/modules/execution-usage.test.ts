@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Runtime, createEchoModel, createLanguageModel, type LanguageModel, type Session } from '../../src/index.js';
 import { Predict, type ModuleTool } from '../../src/modules/index.js';
-import { text, toolCall, useOpenAIStub, type OpenAIStub, type StubUsage } from '../support/openai-stub.js';
+import { BridgeError } from '../../src/errors/bridge-error.js';
+import { httpError, text, toolCall, useOpenAIStub, type OpenAIStub, type StubUsage } from '../support/openai-stub.js';
 
 const stubbed = useOpenAIStub();
 const SIGNATURE = 'question:string -> answer:string';
@@ -11,7 +12,7 @@ async function withSession(
   test: (session: Session, stub: OpenAIStub) => Promise<void>,
   llm: LanguageModel = stubbed.llm(),
 ): Promise<void> {
-  const runtime = await Runtime.start({ llm, tools: [lookup] });
+  const runtime = await Runtime.start({ llm, tools: [lookup, broken] });
   try {
     await test(await runtime.session('usage'), stubbed.stub());
   } finally {
@@ -25,6 +26,25 @@ const lookup: ModuleTool = {
   parameters: { type: 'object', properties: { word: { type: 'string' } }, required: ['word'] },
   func: async () => 'found',
 };
+
+const broken: ModuleTool = {
+  name: 'broken',
+  description: 'Always fails',
+  parameters: { type: 'object', properties: {} },
+  func: async () => {
+    throw new Error('disk full');
+  },
+};
+
+/** What `run` rejected with, which must be a Tether error. */
+async function failureOf(run: Promise<unknown>): Promise<BridgeError> {
+  const error = await run.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  if (!(error instanceof BridgeError)) throw new Error(`expected a Tether error, got ${String(error)}`);
+  return error;
+}
 
 const usage = (prompt: number, completion: number): StubUsage => ({
   prompt_tokens: prompt,
@@ -145,6 +165,37 @@ describe('execution result model and usage', () => {
       // Two rounds and the advice between them.
       expect(stub.usagesSent.length).toBeGreaterThanOrEqual(3);
       expect(refined.usage).toEqual(summed(stub.usagesSent));
+    }));
+
+  it('names the tokens a failed execution used in its error, as its module.failed event does', () =>
+    withSession(async (session, stub) => {
+      // Neither answer is one of the classes: the retry fails too, and both requests were paid for.
+      stub.reply(text('Answer: maybe', usage(5, 1)), text('Answer: perhaps', usage(9, 2)));
+      const signature = 'question:string -> answer:class "yes, no"';
+      const qa = await session.module('qa', { type: 'Predict', signature, maxRetries: 1 });
+      const heard: unknown[] = [];
+      qa.on('module.failed', (event) => heard.push(event.error));
+      const invalid = await failureOf(qa.execute({ question: 'q' }));
+      expect(invalid.code).toBe('model_answer_invalid');
+      expect(invalid.details.usage).toEqual({ promptTokens: 14, completionTokens: 3, totalTokens: 17 });
+      expect(heard).toEqual([invalid.toJSON()]);
+      // A ReAct run whose tool threw after a step, then a provider's refusal after another: each step's tokens.
+      const agent = await session.module('agent', { type: 'ReAct', signature: SIGNATURE, tools: ['lookup', 'broken'] });
+      stub.reply(toolCall('broken', {}, usage(11, 3)));
+      const tool = await failureOf(agent.execute({ question: 'q' }));
+      expect([tool.code, tool.details.usage]).toEqual([
+        'tool_failed',
+        { promptTokens: 11, completionTokens: 3, totalTokens: 14 },
+      ]);
+      stub.reply(toolCall('lookup', {}, usage(17, 4)), httpError(400, 'context too long', 'invalid_request_error'));
+      const refused = await failureOf(agent.execute({ question: 'q' }));
+      expect([refused.code, refused.details.usage]).toEqual([
+        'provider_error',
+        { promptTokens: 17, completionTokens: 4, totalTokens: 21 },
+      ]);
+      // None spent: none said.
+      stub.reply(httpError(400, 'bad request', 'invalid_request_error'));
+      expect((await failureOf(qa.execute({ question: 'q' }))).details).not.toHaveProperty('usage');
     }));
 
   it('leaves usage out when no answer reported any', () =>

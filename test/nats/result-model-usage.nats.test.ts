@@ -3,9 +3,9 @@
  * the node's own handle has them.
  */
 import { describe, expect, it } from 'vitest';
-import type { ExecutionResult } from '../../src/index.js';
+import { BridgeError, type ExecutionResult } from '../../src/index.js';
 import { useNatsFixture } from '../support/nats-fixture.js';
-import { text, toolCall, useOpenAIStub } from '../support/openai-stub.js';
+import { httpError, text, toolCall, useOpenAIStub } from '../support/openai-stub.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
@@ -42,5 +42,22 @@ describe('a remote execution result', () => {
     expect(result.usage).toEqual({ promptTokens: 70, completionTokens: 10, totalTokens: 80 });
     expect(Object.isFrozen(result.usage)).toBe(true);
     expect(heard[0]).toEqual(result);
+
+    // A failed execution's tokens were paid for too: its error names them, as its module.failed event does.
+    const failures: unknown[] = [];
+    agent.on('module.failed', (event) => failures.push(event.error));
+    stub().reply(toolCall('lookup', {}, usage(12, 3)), httpError(400, 'context too long', 'invalid_request_error'));
+    const failed = await agent.execute({ question: 'q' }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await waitFor(() => failures.length === 1, { message: 'the module.failed event' });
+    expect(failed).toBeInstanceOf(BridgeError);
+    const { code, details } = failed as BridgeError;
+    expect([code, details.usage]).toEqual([
+      'provider_error',
+      { promptTokens: 12, completionTokens: 3, totalTokens: 15 },
+    ]);
+    expect(failures).toEqual([(failed as BridgeError).toJSON()]);
   });
 });
