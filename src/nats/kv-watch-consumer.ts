@@ -30,6 +30,14 @@ export const SLOW_REOPEN_ATTEMPTS = 30;
  */
 export const REOPEN_TIMEOUT_MS = 1000;
 
+/**
+ * For tests only: the longest backoff (ms) of {@link firstToOpen} between a failure and the next attempt, with none
+ * under way. The report after {@link SLOW_REOPEN_ATTEMPTS} counts attempts, not time; a test of that report lowers
+ * this to reach it in seconds rather than a minute, and puts it back (it applies to every opening in the process).
+ * @default 2000
+ */
+export const openingBackoff = { maxMs: 2000 };
+
 /** How {@link firstToOpen} goes about its attempts. */
 export interface OpeningPlan {
   /** How many attempts may fail before it gives up (`Infinity`: it never does while wanted). */
@@ -118,7 +126,7 @@ export function firstToOpen<T extends { stop(): void }>(
           if (failed === SLOW_REOPEN_ATTEMPTS) plan.slow?.(error);
           // Others under way: the hedges go on. None: the next attempt after a backoff, not past the deadline.
           const left = plan.until === undefined ? Infinity : Math.max(0, plan.until - performance.now());
-          if (underWay === 0) later(Math.min(100 * 2 ** failed, 2000, left));
+          if (underWay === 0) later(Math.min(100 * 2 ** failed, openingBackoff.maxMs, left));
         },
       );
     }
