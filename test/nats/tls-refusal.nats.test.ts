@@ -150,9 +150,11 @@ describe('tls-refusal', () => {
   it('names a reset once encrypted, and the likely missing certificate when none was given', async () => {
     const resetting = await startMuteTlsServer({ reset: true });
     onTestFinished(() => resetting.close());
-    const hinted = await failure(
-      connect({ servers: resetting.url, connectTimeoutMs: handshakeTimeoutMs, tls: CA_ONLY }),
-    );
+    // At once: each waits out its connect's timeout, and neither's outcome depends on the other.
+    const [hinted, shown] = await Promise.all([
+      failure(connect({ servers: resetting.url, connectTimeoutMs: handshakeTimeoutMs, tls: CA_ONLY })),
+      failure(connect({ servers: resetting.url, connectTimeoutMs: handshakeTimeoutMs, tls: CLIENT_TLS })),
+    ]);
     expect(hinted).toMatchObject({
       details: { tls: 'reset', reset: expect.stringMatching(RESET), clientCertificate: 'likely_required' },
     });
@@ -160,9 +162,6 @@ describe('tls-refusal', () => {
       `cannot connect to NATS (${resetting.url}); the server closed the connection once the TLS handshake was done ` +
         `(${(hinted as NatsConnectionError).details.reset}): the server likely requires a client certificate, and ` +
         'none was given (tls.certFile, tls.keyFile)',
-    );
-    const shown = await failure(
-      connect({ servers: resetting.url, connectTimeoutMs: handshakeTimeoutMs, tls: CLIENT_TLS }),
     );
     expect((shown as NatsConnectionError).details).toEqual({
       status: 'unreachable',
@@ -176,7 +175,11 @@ describe('tls-refusal', () => {
   it('with no alert, hints at the client certificate only when the TLS handshake was done and none was given', async () => {
     const mute = await startMuteTlsServer();
     onTestFinished(() => mute.close());
-    const hinted = await failure(connect({ servers: mute.url, connectTimeoutMs: handshakeTimeoutMs, tls: CA_ONLY }));
+    // At once: each waits out its connect's timeout, and neither's outcome depends on the other.
+    const [hinted, shown] = await Promise.all([
+      failure(connect({ servers: mute.url, connectTimeoutMs: handshakeTimeoutMs, tls: CA_ONLY })),
+      failure(connect({ servers: mute.url, connectTimeoutMs: handshakeTimeoutMs, tls: CLIENT_TLS })),
+    ]);
     expect(hinted).toMatchObject({
       message:
         `cannot connect to NATS (${mute.url}); no answer after the TLS handshake (TIMEOUT): the server likely ` +
@@ -184,7 +187,6 @@ describe('tls-refusal', () => {
       details: { status: 'unreachable', tls: 'no_answer', clientCertificate: 'likely_required' },
     });
     // A certificate shown: its silence is no sign of one missing.
-    const shown = await failure(connect({ servers: mute.url, connectTimeoutMs: handshakeTimeoutMs, tls: CLIENT_TLS }));
     expect(shown).toMatchObject({ message: `cannot connect to NATS (${mute.url}); TIMEOUT` });
     expect((shown as NatsConnectionError).details).toEqual({ status: 'unreachable', server: mute.url });
     expect(mute.handshakes()).toBe(2);
