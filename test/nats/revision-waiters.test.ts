@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { RevisionWaiters } from '../../src/nats/revision-waiters.js';
+import { RevisionWaiters, waitUnlessUnknown } from '../../src/nats/revision-waiters.js';
 
 /** Longer than any test runs: only `advance` (or advancing the fake clock) ends these waits. */
 const LONG_MS = 60_000;
@@ -54,5 +54,41 @@ describe('RevisionWaiters', () => {
     vi.advanceTimersByTime(1000);
     expect(await reached).toBe(false);
     expect(waiters.size).toBe(0);
+  });
+});
+
+/**
+ * A wait the grace left on, for a revision the bucket holds: the node counts the messages before it applied only when
+ * the bucket keeps none of them up to the revision. Found by mutation testing: counting them applied when the first
+ * kept message is the revision itself (not yet delivered) passed every test, and would answer from a state without it.
+ */
+describe('waitUnlessUnknown', () => {
+  beforeEach(() => void vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] }));
+  afterEach(() => void vi.useRealTimers());
+
+  /** Waits for revision 5 with the node at 3 and the bucket at 9, whose first kept message after 3 is `next`. */
+  async function skippedFor(next: number | undefined): Promise<number[]> {
+    const skipped: number[] = [];
+    const waiters = new RevisionWaiters();
+    void waitUnlessUnknown(5, waiters.wait(5, LONG_MS, false), LONG_MS, {
+      bucket: 'vars',
+      header: 'Tether-Min-Revision',
+      lastRevision: () => Promise.resolve(9),
+      applied: () => 3,
+      graceMs: 100,
+      nextKept: () => Promise.resolve(next),
+      skipRemoved: (upTo) => skipped.push(upTo),
+    });
+    vi.advanceTimersByTime(100);
+    await settle();
+    return skipped;
+  }
+
+  it('counts the revisions up to the one waited for applied only when the bucket keeps none of them', async () => {
+    expect(await skippedFor(undefined)).toEqual([5]);
+    expect(await skippedFor(6)).toEqual([5]);
+    // The revision itself is kept: its watch delivers it, and the wait ends then.
+    expect(await skippedFor(5)).toEqual([]);
+    expect(await skippedFor(4)).toEqual([]);
   });
 });
