@@ -14,6 +14,14 @@ describe('createPayloadLimit', () => {
     expect(limit()).toBe(2_097_152);
   });
 
+  // Found by mutation testing: a limit that began at the default, whatever the server had announced, passed every test.
+  it('keeps the limit announced when it was created through an outage that begins before its first use', () => {
+    const connection: { info: { max_payload: number } | undefined } = { info: { max_payload: 8_388_608 } };
+    const limit = createPayloadLimit(connection as never);
+    connection.info = undefined;
+    expect(limit()).toBe(8_388_608);
+  });
+
   it('is the default 1 MiB before any server announced one', () => {
     expect(createPayloadLimit({ info: undefined } as never)()).toBe(1024 * 1024);
   });
