@@ -29,4 +29,13 @@ describe('revisionIn', () => {
       });
     }
   });
+
+  // Found by mutation testing: an error that quoted the whole header, however long, passed every test.
+  it('quotes no more than the first 40 characters of a long header it refuses', () => {
+    const header = `${'7'.repeat(40)}${'x'.repeat(10_000)}`;
+    expect(() => revisionIn(header, 'Tether-Min-Revision')).toThrow(
+      `header Tether-Min-Revision must be a whole number in decimal digits (0 to 9007199254740991), got '${'7'.repeat(40)}'`,
+    );
+    expect(() => revisionIn(header, 'Tether-Min-Revision')).toThrow(/got '7{40}'$/);
+  });
 });
