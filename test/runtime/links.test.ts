@@ -3,6 +3,7 @@ import type { AnyActorLogic } from 'xstate';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
 import { NoProcError, ProcessExitedError } from '../../src/errors.js';
 import { Supervisor, type DownNotice, type ProcessRef, type ProcessRuntime } from '../../src/runtime/index.js';
+import { collectGarbage } from '../support/collect-garbage.js';
 import { counterMachine, idleLogic } from './fixtures.js';
 
 const createRuntime = useProcessRuntimes();
@@ -44,6 +45,22 @@ describe('links', () => {
     runtime.cast(a, { type: 'finish' });
     expect(a.exitReason).toBe('normal');
     expect(b.alive).toBe(true);
+  });
+
+  // Found by mutation: a process that lived on kept every linked process that had exited normally.
+  it('lets go of a linked process that exited normally while its peer lives on', async () => {
+    const runtime = createRuntime();
+    const longLived = runtime.spawn(counterMachine, { name: 'long-lived' });
+    let worker: ProcessRef | undefined = runtime.spawn(counterMachine);
+    runtime.link(longLived, worker);
+    const held = new WeakRef(worker.actor);
+    runtime.cast(worker, { type: 'finish' });
+    expect(worker.exitReason).toBe('normal');
+    worker = undefined;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    collectGarbage();
+    expect(held.deref()).toBeUndefined();
+    expect(longLived.alive).toBe(true);
   });
 
   it('travels along a chain of links', () => {
