@@ -242,6 +242,9 @@ describe('execution result model and usage', () => {
       const module = new Predict(SIGNATURE, { llm: stubbed.llm(), maxRetries: 0 });
       const [a, b] = await Promise.all([module.forward({ question: 'first' }), module.forward({ question: 'x' })]);
       expect([a.usage?.totalTokens, b.usage?.totalTokens]).toEqual([11, 22]);
+      // Found by mutation: an execution whose answer reported no usage said zero tokens after one that did.
+      stub.fallback = () => text('Answer: ok', null);
+      expect(await qa.execute({ question: 'third' })).not.toHaveProperty('usage');
     }));
 
   it('reports what the offline echo reports: its name, or the model the module names, and no tokens', () =>
