@@ -155,6 +155,25 @@ describe('a variable defined on another node, not routed here yet', () => {
     expect(commits).toEqual([21]);
   });
 
+  // Found by mutation testing: a node that read a `fresh` describe from its view passed every test, as every other
+  // test's client could be answered by the node that made the define.
+  it("is read from the bucket by a fresh describe, for a client's update served by the lagging node", async () => {
+    const buckets = fx().buckets();
+    const a = await fx().assembledNode(buckets);
+    const b = await fx().assembledNode(buckets, { store: slowRouterStore(buckets.variablesBucket, 3_000) });
+    // Open on B before the define: a session opened after it would load the variable from the bucket.
+    const onB = await b.runtime.session('s');
+    await (await a.runtime.session('s')).defineVariable('count', 'integer', 1);
+    // B alone serves the client from here.
+    await a.stop();
+    expect(await onB.hasVariable('count')).toBe(false);
+
+    const remote = await (await fx().client()).session('s');
+    await expect(remote.describeVariable('count')).rejects.toMatchObject({ code: 'variable_not_found' });
+    expect(await remote.updateVariable('count', (n) => (n as number) + 1)).toMatchObject({ value: 2, version: 2 });
+    expect(await b.store.lastChange!('s.count')).toMatchObject({ value: { value: 2 } });
+  });
+
   it("is read from the bucket by a client's updateVariable: its describe asks for it (fresh)", async () => {
     const { onA } = await nodeAndLaggingNode();
     const seen: unknown[] = [];
