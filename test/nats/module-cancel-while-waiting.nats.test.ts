@@ -89,6 +89,12 @@ describe('module.cancel of an execution waiting for read-your-writes (raw NATS c
       expect(reply.json<{ error?: { code: string } }>().error?.code).toBe('execution_aborted');
       // ... so the cancel must say that it stopped one.
       expect(cancel.json()).toMatchObject({ result: { cancelled: true } });
+
+      // Node B held it only while it waited: once it has ended, a cancel of it stops nothing and says so.
+      const late = await nc().request(`${s}.module.qa.cancel`, enc.encode(JSON.stringify({ executionId })), {
+        timeout: 5000,
+      });
+      expect(late.json()).toMatchObject({ result: { cancelled: false } });
     } finally {
       proxy.release();
       await fx().cleanup();
