@@ -160,7 +160,7 @@ describe('a variable defined on another node, not routed here yet', () => {
   it("is read from the bucket by a fresh describe, for a client's update served by the lagging node", async () => {
     const buckets = fx().buckets();
     const a = await fx().assembledNode(buckets);
-    const b = await fx().assembledNode(buckets, { store: slowRouterStore(buckets.variablesBucket, 3_000) });
+    const b = await fx().assembledNode(buckets, { store: slowRouterStore(buckets.variablesBucket, 10_000) });
     // Open on B before the define: a session opened after it would load the variable from the bucket.
     const onB = await b.runtime.session('s');
     await (await a.runtime.session('s')).defineVariable('count', 'integer', 1);
