@@ -56,6 +56,20 @@ describe('session batch writes under contention', () => {
     expect(await valuesOf(session)).toEqual({ x: 0, y: 7, z: 0 });
   });
 
+  it('gives up a setVariable after as many tries as its version_conflict says, not one more', async () => {
+    let tries = 0;
+    const { session } = await raced((writes) => {
+      if (!keysOf(writes).includes('s.y')) return [];
+      tries += 1;
+      return ['s.y'];
+    });
+    await expect(session.setVariable('y', 7)).rejects.toMatchObject({
+      code: 'version_conflict',
+      details: { variable: 'y', attempts: MAX_WRITE_ATTEMPTS },
+    });
+    expect(tries).toBe(MAX_WRITE_ATTEMPTS);
+  });
+
   it('answers a name that never stops losing alone, with a version_conflict naming it, and writes the others', async () => {
     const { session } = await raced((writes) => (keysOf(writes).includes('s.y') ? ['s.y'] : []));
     const outcome = await session.setVariables({ x: 1, y: 2, z: 3 });
