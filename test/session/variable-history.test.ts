@@ -49,4 +49,17 @@ describe('a history read from the store while it is written', () => {
       [3, 31],
     ]);
   });
+
+  it('keeps only the variable defined again, not the puts of the one deleted before it that the store still holds', async () => {
+    // A delete's history drop lands a little after it on KV: the first variable's versions can still be read then.
+    const deleted: StoreChange<VariableRecord> = { operation: 'delete', key: 's.x', revision: 200 };
+    const again: StoreChange<VariableRecord> = {
+      operation: 'put',
+      key: 's.x',
+      revision: 201,
+      value: integerRecord('x', 1, 7, 'x-2'),
+    };
+    const history = historyOf(integerRecord('x', 1, 7, 'x-2'), [...puts(1, 2), deleted, again]);
+    expect(history.map((entry) => [entry.version, entry.value])).toEqual([[1, 7]]);
+  });
 });
