@@ -13,10 +13,10 @@ export function describeWatches(open: (options?: { readonly historyDepth?: numbe
   describe('watch', () => {
     it('watches current values first, in revision order, then live changes', async () => {
       const store = await open();
-      await store.create('s.b', 1);
       await store.create('s.a', 1);
+      await store.create('s.b', 1);
       await store.create('t.a', 1);
-      // 's.a' last written after 's.b': revision order is not key order here.
+      // 's.a' last written after 's.b': revision order is neither key order nor the order keys were first written.
       const ra = await store.update('s.a', 2, (await store.get('s.a'))!.revision);
       await store.create('s.gone', 1);
       await store.delete('s.gone');
