@@ -63,6 +63,20 @@ describe('applyStoreChanges', () => {
     ]);
     expect(seen.variables.get('a')?.id).toBe('a-2');
   });
+
+  it('tells of a variable defined again and written meanwhile as a gap: its earlier versions were missed too', () => {
+    const seen = view();
+    const written: StoreChange<VariableRecord> = {
+      operation: 'put',
+      key: 's1.a',
+      value: integerRecord('a', 3, 7, 'a-2'),
+      revision: 9,
+    };
+    expect(applyStoreChanges(seen, 's1', [written])).toEqual([
+      { name: 'a', oldValue: undefined, newValue: undefined, version: 2, updatedBy: null, deleted: true, gap: true },
+      { name: 'a', oldValue: undefined, newValue: 7, version: 3, updatedBy: null, gap: true },
+    ]);
+  });
 });
 
 // Found by a review: a key a stream purge from outside left with no message was read after a lost race as revision 0,
