@@ -24,6 +24,7 @@ import {
   type RewardFunction,
   type SamplePicker,
   type DeltaListener,
+  type ModuleResult,
   checkParameters,
 } from './module-types.js';
 import { missingFieldsError, toTetherError, withDetails } from './provider-errors.js';
@@ -74,17 +75,16 @@ export interface RunHooks {
   readonly beforeStep?: () => Promise<ModuleParameters>;
   /** Told each new piece of a text output field as the provider streams it. */
   readonly onDelta?: DeltaListener;
-}
-
-/** What one execution produced, the model its requests asked for and the tokens they used (see usage-meter.ts). */
-export interface RunOutcome {
-  readonly output: FieldValues;
-  readonly reasoning?: string;
-  readonly model: string;
-  readonly usage?: ExecutionUsage;
+  /**
+   * The result's `provenance`, read once the program has answered (a multi-step program's is its last step's);
+   * `{}` when not given.
+   */
+  readonly provenance?: () => Readonly<Record<string, number>>;
 }
 
 const REASONING = 'reasoning';
+/** The provenance of a module without bindings. */
+const NO_PROVENANCE: ModuleResult['provenance'] = Object.freeze({});
 /** Candidates, rounds and samples when neither the execution nor the constructor says. */
 const DEFAULT_COUNT = 3;
 
@@ -190,17 +190,16 @@ export class AxProgramRunner {
    * Runs once on `llm` with exactly `params`, which are read before this returns (a module may pass itself);
    * its program parameters (`n`, `rounds`, `samples`, `threshold`) override the constructor's for this execution,
    * and a parameter it cannot take (one out of its range) is refused with a `ValidationError` before anything is
-   * sent. Errors come back as Tether errors. `finish` shapes the outcome in the same continuation that returns the
-   * generator to its pool, so a caller adds no promise of its own.
+   * sent. Errors come back as Tether errors. The result is made in the same continuation that returns the generator
+   * to its pool, provenance included, so a caller adds no promise of its own.
    */
   // Not async, for the same reason as #forwardKind: the runner's own layer costs each execution no microtask.
-  run<R = RunOutcome>(
+  run(
     llm: LanguageModel,
     given: FieldValues,
     params: ExecutionParameters,
     hooks: RunHooks = {},
-    finish: (outcome: RunOutcome) => R = (outcome) => outcome as R,
-  ): Promise<R> {
+  ): Promise<ModuleResult> {
     const signal = hooks.abortSignal;
     if (signal?.aborted) {
       return Promise.reject(toTetherError(new Error('aborted before it started'), llm.provider, signal));
@@ -300,8 +299,8 @@ export class AxProgramRunner {
         const usage = meter.usage();
         const model = meter.model(requested);
         settle();
-        const outcome = this.#outcome(parsesJson ? withParsedJson(result, this.#json) : result, llm.provider);
-        return finish(usage === undefined ? { ...outcome, model } : { ...outcome, model, usage });
+        const answer = parsesJson ? withParsedJson(result, this.#json) : result;
+        return this.#result(answer, llm.provider, hooks.provenance?.() ?? NO_PROVENANCE, model, usage);
       },
       (error: unknown) => {
         // Read before the generator goes back to the pool: a failed execution's requests were paid for all the same.
@@ -376,14 +375,36 @@ export class AxProgramRunner {
     return threshold === undefined ? { rewardFn } : { rewardFn, threshold };
   }
 
-  #outcome(answer: FieldValues, provider: string): Omit<RunOutcome, 'model'> {
+  /**
+   * The result of an execution that answered `answer`: one object built field by field (no spread of another), as it
+   * is made at every execution.
+   */
+  #result(
+    answer: FieldValues,
+    provider: string,
+    provenance: ModuleResult['provenance'],
+    model: string,
+    usage: ExecutionUsage | undefined,
+  ): ModuleResult {
     const result = withOutputDates(answer, this.#dates);
     // Ax validates a reply's fields, except a whole (unstreamed) reply with empty text, which it returns as {}: a
     // missing field fails here as Ax fails it for a streamed one, not as a success without an answer.
-    const missing = this.#required.filter((name) => result[name] === undefined);
-    if (missing.length > 0) throw missingFieldsError(provider, missing);
-    if (!this.#addsReasoning) return { output: result };
-    const { [REASONING]: reasoning, ...output } = result;
-    return typeof reasoning === 'string' ? { output, reasoning } : { output };
+    if (this.#required.some((name) => result[name] === undefined)) {
+      throw missingFieldsError(
+        provider,
+        this.#required.filter((name) => result[name] === undefined),
+      );
+    }
+    let output = result;
+    let reasoning: string | undefined;
+    if (this.#addsReasoning) {
+      const { [REASONING]: given, ...rest } = result;
+      output = rest;
+      if (typeof given === 'string') reasoning = given;
+    }
+    const made: { -readonly [K in keyof ModuleResult]: ModuleResult[K] } = { output, provenance, model };
+    if (reasoning !== undefined) made.reasoning = reasoning;
+    if (usage !== undefined) made.usage = usage;
+    return made;
   }
 }

@@ -109,7 +109,8 @@ export class GeneratorPool {
   release(pooled: Pooled, signal: AbortSignal | undefined): void {
     if (signal?.aborted) return;
     pooled.onDelta = undefined;
-    pooled.streamed.clear();
+    // Only when it holds something: clearing a Map allocates its table again, at every execution.
+    if (pooled.streamed.size > 0) pooled.streamed.clear();
     if (++pooled.uses % USAGE_RESET_EVERY === 0) pooled.gen.resetUsage();
     const idle = pooled.streams ? this.#idleStreaming : this.#idle;
     if (idle.length < POOL_LIMIT) idle.push(pooled);

@@ -166,7 +166,11 @@ export function checkParameterValue(attribute: BindableAttribute, value: unknown
  * @throws {ValidationError} for the first one it cannot take
  */
 export function checkParameters(params: ModuleParameters): void {
-  for (const attribute of BINDABLE_ATTRIBUTES) checkParameterValue(attribute, params[attribute]);
+  for (const attribute of BINDABLE_ATTRIBUTES) {
+    // An attribute left unset (most of them) has nothing to check: this runs before every execution.
+    const value = params[attribute];
+    if (value !== undefined) checkParameterValue(attribute, value);
+  }
 }
 
 /** What a `model` value should have been, or `undefined` for a name: not blank, no whitespace at either end. */

@@ -14,13 +14,7 @@ import {
   optionKeys,
 } from '../option-keys.js';
 import type { SessionContext } from '../session/session-context.js';
-import {
-  AxProgramRunner,
-  type ProgramKind,
-  type ProgramSettings,
-  type RunHooks,
-  type RunOutcome,
-} from './ax-program-runner.js';
+import { AxProgramRunner, type ProgramKind, type ProgramSettings, type RunHooks } from './ax-program-runner.js';
 import { type LanguageModel, languageModelFromEnv } from './language-model.js';
 import {
   BINDABLE_ATTRIBUTES,
@@ -195,7 +189,7 @@ export abstract class ProgramModule {
       ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
       ...(options.onDelta ? { onDelta: options.onDelta } : {}),
     };
-    return executeModule(this, values, this.parameters(), hooks, (outcome) => ({ ...outcome, provenance: {} }));
+    return executeModule(this, values, this.parameters(), hooks);
   }
 }
 
@@ -241,17 +235,16 @@ export function inputsAsWritten(module: ProgramModule, values: FieldValues): Fie
  * @internal One execution of `module` with exactly `params` (read before this returns); the variable-aware
  * layer adds its between-steps hook. Not part of the public surface.
  */
-export function executeModule<R = RunOutcome>(
+export function executeModule(
   module: ProgramModule,
   values: FieldValues,
   params: ExecutionParameters,
   hooks: RunHooks = {},
-  finish?: (outcome: RunOutcome) => R,
-): Promise<R> {
+): Promise<ModuleResult> {
   if (values === null || typeof values !== 'object' || Array.isArray(values)) {
     return Promise.reject(new ValidationError('forward() takes an object of input fields'));
   }
   const runner = runners.get(module);
   if (!runner) return Promise.reject(new ValidationError('module was not constructed through ProgramModule'));
-  return runner.run(module.llm, values, params, hooks, finish);
+  return runner.run(module.llm, values, params, hooks);
 }

@@ -202,7 +202,8 @@ function forwardSynced(
     };
   }
   // The module itself as the parameters: they are read before executeModule returns, so no copy is needed.
-  return executeModule(module, values, module, hooks, (outcome) => ({ ...outcome, provenance }));
+  hooks.provenance = () => provenance;
+  return executeModule(module, values, module, hooks);
 }
 
 /**
