@@ -165,6 +165,11 @@ describe('cli', () => {
     expect(withTypedValue(range, '2.5', 2.5)).toBe(range);
     const missing = new VariableNotFoundError('s', 'ver');
     expect(withTypedValue(missing, '2.0', 2)).toBe(missing);
+    // A value taken as the text it is was not read as JSON: its refusal says nothing of JSON (found by mutation).
+    const choice = new ValidationError('style: must be one of terse, verbose, got "loud"', {
+      details: { constraint: 'choices' },
+    });
+    expect(withTypedValue(choice, 'loud', 'loud')).toBe(choice);
   });
 });
 
