@@ -5,6 +5,8 @@ import {
   assertNumbersReadAsWritten,
   looksLikeBrokenJson,
   needsVariableType,
+  parseCount,
+  parseMs,
   parseValue,
   valueText,
   withTypedValue,
@@ -202,6 +204,18 @@ describe('cli values and version', () => {
       '{"id":"12345678901234567890"}',
     ])
       expect(() => assertNumbersReadAsWritten(text, 't', ['var', 'set']), text).not.toThrow();
+  });
+
+  // Found by mutation: a count refused at its minimum (`--limit 1`) or its maximum passed every test.
+  it('takes a whole number option at either end of its range, and refuses one past either (exit 2)', () => {
+    const path = ['var', 'history'];
+    expect([parseCount('1', '--limit', path, 1), parseMs('1', '--timeout', path)]).toEqual([1, 1]);
+    expect(parseMs(String(2 ** 31 - 1), '--timeout', path)).toBe(2 ** 31 - 1);
+    expect(parseCount(String(Number.MAX_SAFE_INTEGER), '--expected-version', path, 1)).toBe(Number.MAX_SAFE_INTEGER);
+    expect(() => parseCount('0', '--limit', path, 1)).toThrow('--limit must be a whole number from 1 to ');
+    expect(() => parseMs(String(2 ** 31), '--timeout', path)).toThrow(
+      `--timeout must be a whole number from 1 to ${2 ** 31 - 1}, got '${2 ** 31}'`,
+    );
   });
 
   // Found by a review: strings were skipped by a regular expression, which overflowed its stack on megabytes.
