@@ -54,6 +54,15 @@ describe('the lines the CLI prints for people', () => {
     expect(lines[1]).toBe('temperature = 0.45  (float, v16, locked by "al\\nice")');
     for (const line of lines) expect(line).not.toMatch(/[\n\r]/);
   });
+
+  // Found by mutation: a table that left the version column unpadded, or dropped a lock, passed every fast test.
+  it('lists variables in aligned columns, the version padded too, a lock after the value', () => {
+    const at = (version: number, lockedBy?: string) => ({ ...record(lockedBy), version });
+    expect(recordTable([{ ...at(9), name: 'k', type: 'integer', value: 1 }, at(10, 'alice')])).toEqual([
+      'k            integer  v9   1',
+      'temperature  float    v10  0.45  (locked by alice)',
+    ]);
+  });
 });
 
 describe('the lines the CLI prints for scripts and on stderr', () => {
