@@ -7,6 +7,7 @@ import { openModuleSpecs } from '../../src/nats/module-specs.js';
 import { createSessionDirectory, type SessionDirectory } from '../../src/nats/session-directory.js';
 import { openSessionLife } from '../../src/nats/session-life.js';
 import { createSubjects } from '../../src/nats/subjects.js';
+import type { Session } from '../../src/session/session.js';
 import type { Store } from '../../src/store/store.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 
@@ -147,6 +148,28 @@ describe("a node's session open racing another node's life of the same id", () =
     const now = (await other.read('s1'))!;
     expect(now.record.incarnation).not.toBe(ended);
     expect(await otherVariables.get('s1.v')).toBeUndefined();
+  });
+
+  it("tells open's caller it created nothing when the life it began ended and another began before its load", async () => {
+    const { names, other } = await buckets();
+    const life = await lifeOf(
+      names,
+      async () => {},
+      async () => {},
+    );
+    // The node's load of the session comes after another node deleted the life this open began and opened the id
+    // again: the session handed out is that other life, which this request did not create.
+    const provider = life.provider(async (sessionId) => {
+      await end(other);
+      await begin(other);
+      const incarnation = (await other.read(sessionId))!.record.incarnation;
+      return { sessionId, incarnation } as Session;
+    });
+
+    const { session, created } = await provider.open!('s1');
+
+    expect(session.incarnation).toBe((await other.read('s1'))!.record.incarnation);
+    expect(created).toBe(false);
   });
 
   it('fails with store_conflict naming the session after three such races in a row, and creates nothing', async () => {
