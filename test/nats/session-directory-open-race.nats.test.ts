@@ -1,17 +1,20 @@
 import type { JetStreamClient, KV, NatsConnection } from 'nats';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { StoreConflictError } from '../../src/errors.js';
 import { createEventOutbox } from '../../src/nats/event-outbox.js';
 import { createKvStore } from '../../src/nats/kv-store.js';
 import { openModuleSpecs } from '../../src/nats/module-specs.js';
 import { createSessionDirectory, type SessionDirectory } from '../../src/nats/session-directory.js';
+import { startSessionControl } from '../../src/nats/session-control.js';
 import { openSessionLife } from '../../src/nats/session-life.js';
 import { createSubjects } from '../../src/nats/subjects.js';
 import type { Session } from '../../src/session/session.js';
 import type { Store } from '../../src/store/store.js';
+import { directoryAndRemoval } from '../support/directory-and-removal.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 
-const plain = usePlainConnection(useNatsFixture());
+const fx = useNatsFixture();
+const plain = usePlainConnection(fx);
 let counter = 0;
 
 /**
@@ -197,5 +200,35 @@ describe("a node's session open racing another node's life of the same id", () =
     expect((failure as Error).message).toContain("'s1'");
     expect(listings).toBe(3);
     expect(await other.read('s1')).toBeUndefined();
+  });
+});
+
+describe('a node told that another node deleted a session', () => {
+  it('tells the client that opens the id again through it that the open created the session', async () => {
+    const buckets = fx().buckets();
+    await fx().node(buckets);
+    const client = await fx().client();
+    const first = await client.session('s1');
+    // Another node deletes it: this node hears only the control message (its own record of the id is not removed).
+    const control = await startSessionControl(
+      plain(),
+      createSubjects(),
+      () => ({ had: false, done: Promise.resolve() }),
+      {
+        report: () => {},
+      },
+    );
+    const other = await directoryAndRemoval(plain(), buckets, { control: () => control });
+    onTestFinished(async () => {
+      control.close();
+      await other.close();
+    });
+    await other.removal.delete('s1');
+
+    const again = await client.session('s1');
+
+    expect(again.incarnation).not.toBe(first.incarnation);
+    // What `tether var define` relies on to remove the session again when the write is refused.
+    expect(again.created).toBe(true);
   });
 });

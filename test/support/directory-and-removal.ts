@@ -11,12 +11,13 @@ import type { TestBuckets } from './tether-node.js';
 
 /**
  * The directory and the removal over `buckets` on `connection`; `close` closes the stores it opened. Each call has a
- * directory of its own: what a node that just started knows (nothing of the server's clock, say).
+ * directory of its own: what a node that just started knows (nothing of the server's clock, say). Its removal tells no
+ * node of a deletion unless `options.control` is given.
  */
 export async function directoryAndRemoval(
   connection: NatsConnection,
   buckets: TestBuckets,
-  options: Pick<SessionRemovalDeps, 'announce' | 'recheckMs'> = {},
+  options: Pick<SessionRemovalDeps, 'announce' | 'recheckMs'> & Partial<Pick<SessionRemovalDeps, 'control'>> = {},
 ) {
   const directory = await createSessionDirectory(connection, { bucket: buckets.sessionsBucket });
   const [variables, specs] = await Promise.all(
@@ -29,8 +30,9 @@ export async function directoryAndRemoval(
     variablesBucket: buckets.variablesBucket,
     specs: specs!,
     modulesBucket: buckets.modulesBucket,
-    control: () => undefined,
     ...options,
+    // None by default: a test that tells no node.
+    control: options.control ?? (() => undefined),
   });
   return { directory, removal, close: () => Promise.all([variables!.close(), specs!.close()]) };
 }
