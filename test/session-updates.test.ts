@@ -45,6 +45,13 @@ describe('session updateVariable', () => {
     expect(calls).toBe(500);
   });
 
+  it('records who updated and why, as setVariable does', async () => {
+    await session.defineVariable('n', 'integer', 1);
+    const record = await session.updateVariable('n', (v) => (v as number) + 1, { updatedBy: 'ops', reason: 'bump' });
+    expect(record).toMatchObject({ value: 2, version: 2, updatedBy: 'ops', reason: 'bump' });
+    expect(await session.describeVariable('n')).toMatchObject({ updatedBy: 'ops', reason: 'bump' });
+  });
+
   it('keeps updates of other variables moving while one update waits, and after one fails', async () => {
     await session.defineVariable('a', 'integer', 0);
     await session.defineVariable('b', 'integer', 0);
