@@ -52,6 +52,18 @@ describe('session updateVariable', () => {
     expect(await session.describeVariable('n')).toMatchObject({ updatedBy: 'ops', reason: 'bump' });
   });
 
+  it('refuses at once a value the constraints refuse, running the function once: only a lost race is retried', async () => {
+    await session.defineVariable('n', 'integer', 1, { constraints: { max: 5 } });
+    let calls = 0;
+    const update = session.updateVariable('n', () => {
+      calls += 1;
+      return 9;
+    });
+    await expect(update).rejects.toMatchObject({ code: 'validation_failed', variable: 'n' });
+    expect(calls).toBe(1);
+    expect(await session.describeVariable('n')).toMatchObject({ value: 1, version: 1 });
+  });
+
   it('keeps updates of other variables moving while one update waits, and after one fails', async () => {
     await session.defineVariable('a', 'integer', 0);
     await session.defineVariable('b', 'integer', 0);
