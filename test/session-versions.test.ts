@@ -41,6 +41,14 @@ describe('session versions and history', () => {
     await expect(session.rollbackVariable('temperature', 99)).rejects.toBeInstanceOf(ValidationError);
   });
 
+  it('records who rolled back, as a write records its writer', async () => {
+    await session.defineVariable('n', 'integer', 1);
+    await session.setVariable('n', 2, { updatedBy: 'alice' });
+    const rolledBack = await session.rollbackVariable('n', 1, { updatedBy: 'ops' });
+    expect(rolledBack).toMatchObject({ value: 1, version: 3, updatedBy: 'ops' });
+    expect(await session.describeVariable('n')).toMatchObject({ updatedBy: 'ops' });
+  });
+
   it('lists only the newest versions with a limit, and refuses a limit that counts nothing', async () => {
     await session.defineVariable('n', 'integer', 1);
     for (const value of [2, 3, 4]) await session.setVariable('n', value);
