@@ -49,6 +49,19 @@ describe('session versions and history', () => {
     expect(await session.describeVariable('n')).toMatchObject({ updatedBy: 'ops' });
   });
 
+  it('refuses a rollback option it does not take, naming rollbackVariable, rather than let the rollback set it', async () => {
+    await session.defineVariable('n', 'integer', 1);
+    await session.setVariable('n', 2);
+    for (const option of [{ reason: 'undo' }, { expectedVersion: 1 }]) {
+      await expect(session.rollbackVariable('n', 1, option as never)).rejects.toMatchObject({
+        code: 'validation_failed',
+        message: expect.stringMatching(/^rollbackVariable got unknown option/),
+        details: { operation: 'rollbackVariable', unknown: Object.keys(option) },
+      });
+    }
+    expect(await session.describeVariable('n')).toMatchObject({ value: 2, version: 2 });
+  });
+
   it('lists only the newest versions with a limit, and refuses a limit that counts nothing', async () => {
     await session.defineVariable('n', 'integer', 1);
     for (const value of [2, 3, 4]) await session.setVariable('n', value);
