@@ -125,6 +125,21 @@ describe('session watchVariables', () => {
     expect(heard).toEqual([]);
   });
 
+  it('tells a listener that unwatched nothing more, not even changes of the same batch queued for it', async () => {
+    await session.defineVariable('a', 'integer', 0);
+    await session.defineVariable('b', 'integer', 0);
+    const heard: string[] = [];
+    const unwatch = await session.watchVariables('*', (change) => {
+      heard.push(change.name);
+      unwatch();
+    });
+    const others: string[] = [];
+    await session.watchVariables('*', (change) => others.push(change.name));
+    await session.setVariables({ a: 1, b: 1 }, { atomic: true });
+    await waitFor(() => others.length === 2);
+    expect(heard).toEqual(['a']);
+  });
+
   it('delivers many rapid writes to one variable in version order', async () => {
     await session.defineVariable('n', 'integer', 0);
     const versions: number[] = [];
