@@ -140,6 +140,19 @@ describe('session watchVariables', () => {
     expect(heard).toEqual(['a']);
   });
 
+  it('hands listeners frozen changes: one listener cannot change what the next one hears', async () => {
+    await session.defineVariable('n', 'integer', 0);
+    const heard: VariableChange[] = [];
+    await session.watchVariables('n', (change) => {
+      (change as { newValue: unknown }).newValue = 'tampered';
+    });
+    await session.watchVariables('n', (change) => heard.push(change));
+    await session.setVariable('n', 1);
+    await waitFor(() => heard.length === 1);
+    expect(Object.isFrozen(heard[0])).toBe(true);
+    expect(heard[0]).toMatchObject({ newValue: 1 });
+  });
+
   it('delivers many rapid writes to one variable in version order', async () => {
     await session.defineVariable('n', 'integer', 0);
     const versions: number[] = [];
