@@ -56,6 +56,14 @@ describe('session batch writes', () => {
     });
   });
 
+  it.each([false, true])('records who wrote a batch and why on each variable it wrote (atomic: %s)', async (atomic) => {
+    await session.defineVariable('a', 'integer', 1);
+    await session.defineVariable('b', 'integer', 1);
+    await session.setVariables({ a: 2, b: 3 }, { atomic, updatedBy: 'bob', reason: 'tuning' });
+    for (const name of ['a', 'b'])
+      expect(await session.describeVariable(name)).toMatchObject({ version: 2, updatedBy: 'bob', reason: 'tuning' });
+  });
+
   it('holds a whole batch to one budget of pattern checks, so many values cannot add up to a stall', async () => {
     // 40 variables whose pattern each value may use up an eighth of a write's budget: 8 fit in one write.
     const pattern = '^[a-z]{0,1000}$';
