@@ -168,6 +168,15 @@ describe('session batch writes', () => {
     expect(await session.hasVariable('b')).toBe(false);
   });
 
+  it('refuses an import of something other than an array, rather than import nothing from it', async () => {
+    for (const records of [{ a: { name: 'a', type: 'integer', value: 1 } }, new Set(), 'ab'])
+      await expect(session.importVariables(records as never)).rejects.toMatchObject({
+        code: 'validation_failed',
+        message: 'importVariables takes an array of exported variables',
+      });
+    expect(await session.listVariables()).toEqual([]);
+  });
+
   it('refuses an import record whose name is no string, naming its position and kind, importing nothing', async () => {
     const records = [
       { name: 'a', type: 'integer', value: 1 },
