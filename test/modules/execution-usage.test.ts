@@ -20,11 +20,17 @@ async function withSession(
   }
 }
 
+/** What the next calls of `lookup` do first, one each: a test's change to the session between two ReAct steps. */
+const beforeLookup: (() => Promise<unknown>)[] = [];
+
 const lookup: ModuleTool = {
   name: 'lookup',
   description: 'Looks a word up',
   parameters: { type: 'object', properties: { word: { type: 'string' } }, required: ['word'] },
-  func: async () => 'found',
+  func: async () => {
+    await beforeLookup.shift()?.();
+    return 'found';
+  },
 };
 
 const broken: ModuleTool = {
@@ -77,6 +83,23 @@ describe('execution result model and usage', () => {
       });
       const result = await qa.execute({ question: 'q' });
       expect(sentModels(stub)).toEqual(['gpt-4.1-mini']);
+      expect(result.model).toBe('gpt-4.1-mini');
+    }));
+
+  // Found by mutation: a result naming the model its first request sent, rather than its last, passed every test.
+  it('names the model the last request sent when a bound model changes between ReAct steps', () =>
+    withSession(async (session, stub) => {
+      await session.defineVariable('llm_model', 'string', 'gpt-4o');
+      beforeLookup.push(() => session.setVariable('llm_model', 'gpt-4.1-mini'));
+      stub.reply(toolCall('lookup', { word: 'a' }), text('Answer: done'));
+      const agent = await session.module('agent', {
+        type: 'ReAct',
+        signature: SIGNATURE,
+        tools: ['lookup'],
+        bindings: { model: 'llm_model' },
+      });
+      const result = await agent.execute({ question: 'q' });
+      expect(sentModels(stub)).toEqual(['gpt-4o', 'gpt-4.1-mini']);
       expect(result.model).toBe('gpt-4.1-mini');
     }));
 
