@@ -166,6 +166,10 @@ describe('execution result model and usage', () => {
       const streamed = await qa.execute({ question: 'q' });
       expect(stub.chatRequests.at(-1)?.body.stream).toBe(true);
       expect(streamed.usage).toEqual({ promptTokens: 7, completionTokens: 7, totalTokens: 14 });
+      // Found by mutation: a provider may send usage in several events, the last the total; counting the first passed.
+      stub.reply({ kind: 'text', content: 'Answer: no', usage: usage(7, 9), runningUsage: usage(7, 1) });
+      const counted = await qa.execute({ question: 'q' });
+      expect(counted.usage).toEqual({ promptTokens: 7, completionTokens: 9, totalTokens: 16 });
     }));
 
   it("sums the usage of BestOfN's candidates, and of Refine's rounds with the advice asked between them", () =>

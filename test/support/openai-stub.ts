@@ -17,7 +17,13 @@ export interface StubUsage {
 
 /** One scripted answer. Text and tool calls go with `usage` when given (`null`: none), else the stub's own. */
 export type StubReply =
-  | { readonly kind: 'text'; readonly content: string; readonly usage?: StubUsage | null }
+  | {
+      readonly kind: 'text';
+      readonly content: string;
+      readonly usage?: StubUsage | null;
+      /** Streamed, sent with the first piece too: a provider's running count, which the last block replaces. */
+      readonly runningUsage?: StubUsage;
+    }
   | {
       readonly kind: 'tool_calls';
       /** Each call's arguments go out as JSON, or as `rawArguments` when given (a model's broken JSON, say). */
@@ -244,6 +250,7 @@ export class OpenAIStub {
         send({
           ...chunk,
           choices: [{ index, delta: { role: 'assistant', content: reply.content.slice(0, cut) }, finish_reason: null }],
+          ...(index === 0 && reply.runningUsage ? { usage: reply.runningUsage } : {}),
         });
         send({ ...chunk, choices: [{ index, delta: { content: reply.content.slice(cut) }, finish_reason: null }] });
       } else {
