@@ -94,6 +94,21 @@ describe('ProcessRuntime', () => {
       expect(await pending).toMatchObject({ timeoutMs: 5000 });
     });
 
+    // Found by mutation: a call given `timeout: Infinity` that timed out at once (as setTimeout does with it) passed.
+    it('waits for ever with timeout Infinity: no CallTimeoutError, only the exit of its target ends it', async () => {
+      vi.useFakeTimers();
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine);
+      let settled = false;
+      const pending = runtime
+        .call(ref, { type: 'hold' }, { timeout: Number.POSITIVE_INFINITY })
+        .catch((e: unknown) => ((settled = true), e));
+      await vi.advanceTimersByTimeAsync(24 * 60 * 60 * 1000);
+      expect(settled).toBe(false);
+      await runtime.stop(ref);
+      expect(await pending).toBeInstanceOf(ProcessExitedError);
+    });
+
     it('drops a late reply instead of delivering it to a later call', async () => {
       vi.useFakeTimers();
       const runtime = createRuntime();
