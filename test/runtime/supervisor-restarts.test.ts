@@ -41,6 +41,25 @@ describe('Supervisor', () => {
     expect(fresh.every((ref) => ref.alive)).toBe(true);
   });
 
+  // Found by mutation: acting on the exit of a child the supervisor had already stopped and restarted passed.
+  it('restarts a one_for_all group once when two children crash together, and keeps the new children', async () => {
+    const runtime = createRuntime();
+    const started: string[] = [];
+    const sup = Supervisor.start(runtime, { strategy: 'one_for_all', children: recordedAbc(started) });
+    const [a, c] = ['a', 'c'].map((name) => runtime.whereis(name));
+    started.length = 0;
+    // Both exits are noticed before the first restart: the second is of a child that restart already replaced.
+    runtime.cast('a', { type: 'crash' });
+    runtime.cast('c', { type: 'crash' });
+    await restarted(runtime, 'a', a);
+    await restarted(runtime, 'c', c);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(started).toEqual(['a', 'b', 'c']);
+    const children = sup.which();
+    expect(children.map((child) => child.ref)).toEqual(['a', 'b', 'c'].map((name) => runtime.whereis(name)));
+    expect(children.every((child) => child.ref?.alive)).toBe(true);
+  });
+
   it('restarts the crashed child, then those started after it, in start order under rest_for_one', async () => {
     const runtime = createRuntime();
     const started: string[] = [];
