@@ -6,7 +6,7 @@ import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { servedBy, type TestNode } from '../support/tether-node.js';
 import { rawReply } from '../support/raw-request.js';
 import { waitFor } from '../support/wait-for.js';
-import { errorCode, replyOf, useModuleForwardNodes } from '../support/module-forward-nodes.js';
+import { errorCode, localSpec, replyOf, useModuleForwardNodes } from '../support/module-forward-nodes.js';
 
 const { fx, nc, ownerAndOther, rawRequest } = useModuleForwardNodes();
 
@@ -72,6 +72,42 @@ describe('requests for a module that stays on its node', () => {
       if (node === b && writer === b) passedOn += 1;
     }
   }, 60_000);
+
+  it('refuses, on the owner too, an execution bound to an ended life of the session that reached a node yet to hear it end', async () => {
+    // Node B hears late of the sessions bucket's writes and of control messages: it still takes the first life as
+    // current. Only the life passed on with the request tells owner A, which began the next one, not to run it.
+    const buckets = fx().buckets();
+    const proxy = await startLaggingProxy(
+      fx().server.url,
+      (subject) => subject.startsWith('$KV.') || subject.startsWith('tether.v1.control.'),
+    );
+    onTestFinished(() => proxy.close());
+    const a = await fx().node(buckets, { llm: createEchoModel() });
+    const b = await fx().node(buckets, { llm: createEchoModel(), servers: proxy.url });
+    const first = await a.runtime.session('s1');
+    await first.module('local', localSpec);
+    const life = first.incarnation!;
+    const request = (op: string, body: object) =>
+      rawReply(nc(), `tether.v1.session.s1.module.local.${op}`, JSON.stringify(body), ['Tether-Incarnation', life]);
+    // Node B opens the first life: it passes a describe of it on to A.
+    for (let i = 0; (await servedBy([b, a], () => request('describe', {})))[1] !== b; i++)
+      expect(i, 'describes until one reached node B').toBeLessThan(30);
+
+    proxy.hold();
+    await first.delete();
+    const next = await a.runtime.session('s1');
+    await next.module('local', localSpec);
+    expect(next.incarnation).not.toBe(life);
+
+    for (let reachedB = false, i = 0; !reachedB; i++) {
+      expect(i, 'executions until one reached node B').toBeLessThan(30);
+      const [reply, node] = await servedBy([b, a], () => request('execute', { inputs: { question: 'old life' } }));
+      reachedB = node === b;
+      expect(reply.body.error?.code ?? 'it ran', `answer of node ${reachedB ? 'B' : 'A'}`).toMatch(
+        /^session_(not_found|expired)$/,
+      );
+    }
+  });
 
   it('passes an execution on with the longest wait the wire takes when the nodes wait for ever by default', async () => {
     // No timeoutMs in the requests: the relaying node sends its own default, which JSON would turn into null.
