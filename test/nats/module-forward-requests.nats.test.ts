@@ -3,6 +3,7 @@ import { NatsConnectionError, createEchoModel } from '../../src/index.js';
 import { moduleProcessName } from '../../src/node/module-directory.js';
 import { startLaggingProxy } from '../support/lagging-proxy.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { kvStream } from '../../src/nats/kv-bucket.js';
 import { servedBy, type TestNode } from '../support/tether-node.js';
 import { rawReply } from '../support/raw-request.js';
 import { waitFor } from '../support/wait-for.js';
@@ -106,6 +107,39 @@ describe('requests for a module that stays on its node', () => {
       expect(reply.body.error?.code ?? 'it ran', `answer of node ${reachedB ? 'B' : 'A'}`).toMatch(
         /^session_(not_found|expired)$/,
       );
+    }
+  });
+
+  it('has its owner wait for the modules revision the client has seen when another node passes an execution on', async () => {
+    // Owner A hears of the modules bucket's writes only once the test lets it: it cannot apply the client's revision.
+    const buckets = fx().buckets();
+    const proxy = await startLaggingProxy(fx().server.url, (subject) =>
+      subject.startsWith(`$KV.${buckets.modulesBucket}.`),
+    );
+    onTestFinished(() => proxy.close());
+    const a = await fx().node(buckets, { llm: createEchoModel(), servers: proxy.url });
+    const b = await fx().node(buckets, { llm: createEchoModel() });
+    await (await a.runtime.session('s1')).module('local', localSpec);
+    proxy.hold();
+    await (
+      await b.runtime.session('s1')
+    ).module('other', { type: 'Predict', signature: 'question:string -> answer:string' });
+    const jsm = await nc().jetstreamManager();
+    const revision = (await jsm.streams.info(kvStream(buckets.modulesBucket))).state.last_seq;
+
+    for (let reachedB = false, i = 0; !reachedB; i++) {
+      expect(i, 'executions until one reached node B').toBeLessThan(30);
+      const [reply, node] = await servedBy([b, a], () =>
+        rawReply(nc(), 'tether.v1.session.s1.module.local.execute', '{"inputs":{"question":"seen?"}}', [
+          'Tether-Min-Modules-Revision',
+          String(revision),
+        ]),
+      );
+      reachedB = node === b;
+      expect(reply.body.error, `answer of node ${reachedB ? 'B' : 'A'}`).toMatchObject({
+        code: 'call_timeout',
+        message: `waiting for the node to apply modules revision ${revision} timed out after 2000 ms; nothing of it was applied`,
+      });
     }
   });
 
