@@ -98,4 +98,31 @@ describe('Runtime.stop() and a supervision tree', () => {
     expect(dbAliveAfterAsking).toBe(true);
     expect(order).toEqual(['web', 'api', 'db']);
   });
+
+  // Found by mutation testing: a sibling stopped for a restart, still exiting when the supervisor was stopped, was not
+  // waited for, and the supervisor stopped the siblings started before it at once (db, then web).
+  it('stops the siblings started before a child it was stopping for a restart only once that child has exited', async () => {
+    const runtime = await Runtime.start({ onError: () => {} });
+    runtimes.push(runtime);
+    let sup!: Supervisor;
+    // A worker whose shutdown takes its whole tree down with it: the supervisor is stopped while web is still exiting.
+    const web = fromCallback(() => () => void sup.stop());
+    const idle = fromCallback(() => () => {});
+    sup = Supervisor.start(runtime, {
+      strategy: 'one_for_all',
+      children: ['db', 'cache', 'web'].map((id) => ({
+        id,
+        start: () => ({ logic: id === 'web' ? web : idle, name: id }),
+      })),
+    });
+    const order: string[] = [];
+    for (const name of ['db', 'web']) void runtime.whereis(name)!.exited.then(() => order.push(name));
+
+    // A crash-like exit of cache: the supervisor stops web (then db) to restart all three.
+    await runtime.stopProcess('cache', 'connection_lost');
+    await sup.exited;
+    await waitFor(() => order.length === 2, { message: 'db and web exited' });
+
+    expect(order).toEqual(['web', 'db']);
+  });
 });
