@@ -76,6 +76,33 @@ describe('VariableAwareMixin', () => {
     expect(await module.syncVariables()).toEqual({ temperature: [0.7, 0.4] });
   });
 
+  it('keeps the newer value when a slower sync, which read an older version, answers after a faster one', async () => {
+    const { session, module } = setup();
+    await module.bindToVariable('temperature', 'llm_temperature');
+    // Each read answers when the test says: the first (version 2) is held back until the second (version 3) is applied.
+    const held: Array<() => void> = [];
+    const read = session.readVariables.bind(session);
+    session.readVariables = async (names) => {
+      const snapshot = await read(names);
+      await new Promise<void>((resolve) => held.push(resolve));
+      return snapshot;
+    };
+    await session.setVariable('llm_temperature', 0.9);
+    const slow = module.syncVariables();
+    await vi.waitFor(() => expect(held).toHaveLength(1));
+    await session.setVariable('llm_temperature', 0.3);
+    const fast = module.syncVariables();
+    await vi.waitFor(() => expect(held).toHaveLength(2));
+    held[1]!();
+    expect(await fast).toEqual({ temperature: [0.7, 0.3] });
+    held[0]!();
+    expect(await slow).toEqual({});
+    expect(module.temperature).toBe(0.3);
+    const result = await module.forward({ question: 'why?' }, { autoSync: false });
+    expect(result.output.answer).toContain('temperature=0.3');
+    expect(result.provenance).toEqual({ llm_temperature: 3 });
+  });
+
   it('waits for a session that answers with a thenable rather than a native promise, and reports its failure', async () => {
     const values: Record<string, { value: unknown; version: number }> = { t: { value: 0.5, version: 1 } };
     let failWith: Error | undefined;
