@@ -35,6 +35,25 @@ describe('the provenance of a value whose variable was deleted and defined again
     expect(stub().chatRequests.at(-1)!.body.temperature).toBe(0.9);
     expect(applied.provenance).toEqual({ temp: 1, tokens: 3 });
   });
+
+  it('names the new variable’s version when it was defined again with the value and version the module holds', async () => {
+    stub().fallback = () => text('Answer: ok');
+    await session().defineVariable('temp', 'float', 0.7);
+    const qa = await session().module('qa', {
+      type: 'Predict',
+      signature: 'question:string -> answer:string',
+      bindings: { temperature: 'temp' },
+      maxRetries: 0,
+    });
+    expect((await qa.execute({ question: 'first' })).provenance).toEqual({ temp: 1 });
+
+    // The new temp's version 1 holds 0.7 too: the value the module runs on is that version's, and is named so.
+    await session().deleteVariable('temp');
+    await session().defineVariable('temp', 'float', 0.7);
+    const again = await qa.execute({ question: 'second' });
+    expect(again.syncFailed).toBeUndefined();
+    expect(again.provenance).toEqual({ temp: 1 });
+  });
 });
 
 // Found by the provenance audit: the type variable's version was kept as the binding's was before, by name alone.
