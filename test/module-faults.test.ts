@@ -100,6 +100,8 @@ describe('module faults', () => {
     expect(cancelled).toEqual(['e2']);
     await new Promise((resolve) => setImmediate(resolve));
     expect(cancelled).toEqual(['e2', 'e1']);
+    // e2, which that cancel made the current one, is syncing its bound variables: a timeout now says so.
+    expect((timedOut('e2') as CallTimeoutError).message).toMatch(/while syncing its bound variables$/);
   });
 
   it('refuses an already aborted signal with ExecutionAbortedError and sends nothing', async () => {
