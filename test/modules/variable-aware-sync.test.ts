@@ -6,6 +6,22 @@ import { collectGarbage } from '../support/collect-garbage.js';
 import { FakeSession } from '../support/fake-session.js';
 import { SIGNATURE, setup } from '../support/variable-aware-predict.js';
 
+/** A session answering reads at once, with a stamp the test moves by hand. */
+class StampedSession extends FakeSession {
+  stamp = 1;
+  readsNow = 0;
+  variablesStamp(): number {
+    return this.stamp;
+  }
+  readVariablesNow(names: readonly string[]) {
+    this.readsNow++;
+    const found: Record<string, { value: unknown; version: number }> = {};
+    const missing = names.filter((name) => !this.values.has(name));
+    for (const name of names) if (this.values.has(name)) found[name] = this.values.get(name)!;
+    return { found, missing };
+  }
+}
+
 describe('VariableAwareMixin', () => {
   it('syncVariables after two changes returns exactly the two changes', async () => {
     const { session, module } = setup();
@@ -233,21 +249,6 @@ describe('VariableAwareMixin', () => {
   });
 
   it('trusts a session whose variables stamp has not moved: no read, no changes; a new stamp, binding or failure reads again', async () => {
-    /** A session answering reads at once, with a stamp the test moves by hand. */
-    class StampedSession extends FakeSession {
-      stamp = 1;
-      readsNow = 0;
-      variablesStamp(): number {
-        return this.stamp;
-      }
-      readVariablesNow(names: readonly string[]) {
-        this.readsNow++;
-        const found: Record<string, { value: unknown; version: number }> = {};
-        const missing = names.filter((name) => !this.values.has(name));
-        for (const name of names) if (this.values.has(name)) found[name] = this.values.get(name)!;
-        return { found, missing };
-      }
-    }
     const session = new StampedSession('stamped', { llm_temperature: 0.7, max_tokens: 256 });
     const module = new VariableAwarePredict(SIGNATURE, { session, llm: createEchoModel() });
     await module.bindToVariable('temperature', 'llm_temperature');
@@ -273,6 +274,18 @@ describe('VariableAwareMixin', () => {
     await expect(module.syncVariables()).rejects.toBeInstanceOf(VariableNotFoundError);
     await expect(module.syncVariables()).rejects.toBeInstanceOf(VariableNotFoundError);
     expect(session.readsNow).toBe(5);
+  });
+
+  it('reads the variables of a session attached later, though its stamp equals the last session’s', async () => {
+    // Stamps are each session's own counter: two sessions at the same stamp may hold different values.
+    const first = new StampedSession('first', { llm_temperature: 0.7 });
+    const module = new VariableAwarePredict(SIGNATURE, { session: first, llm: createEchoModel() });
+    await module.bindToVariable('temperature', 'llm_temperature');
+    expect(await module.syncVariables()).toEqual({});
+    const second = new StampedSession('second', { llm_temperature: 0.2 });
+    module.attachSession(second);
+    expect(await module.syncVariables()).toEqual({ temperature: [0.7, 0.2] });
+    expect(second.readsNow).toBe(1);
   });
 
   it('holds the session weakly: without a session a sync says so', async () => {
