@@ -71,6 +71,26 @@ describe('module examples', () => {
     expect(sent(stub().chatRequests.length - 1)).toContain('Capital of France?');
   });
 
+  it('refuses a type swap whose new type cannot take the bound examples, keeping the type and its examples', async () => {
+    stub().fallback = () => text('Reasoning: r\nAnswer: ok');
+    const shots = [{ question: 'What is 2 + 2?', reasoning: 'two and two', answer: '4' }];
+    await session().defineVariable('kind', 'module', 'ChainOfThought');
+    await session().defineVariable('shots', 'json', shots);
+    const qa = await session().module('qa', {
+      signature: SIGNATURE,
+      typeVariable: 'kind',
+      bindings: { examples: 'shots' },
+    });
+    await session().setVariable('kind', 'Predict');
+    const held = await qa.execute({ question: 'q' });
+    expect(held.moduleType).toBe('ChainOfThought');
+    expect(held.syncFailed).toMatchObject({
+      code: 'validation_failed',
+      details: { field: 'examples', exampleField: 'reasoning', variable: 'shots' },
+    });
+    expect(sent(0)).toContain('two and two');
+  });
+
   it('sends the examples a bound variable holds now, and names its version in the provenance', async () => {
     stub().fallback = () => text('Answer: ok');
     await session().defineVariable('shots', 'json', EXAMPLES.slice(0, 1));
