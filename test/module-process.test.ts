@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   AlreadyExistsError,
   ModuleNotFoundError,
@@ -168,8 +168,9 @@ describe('module process', () => {
     try {
       const s = await reporting.session('m2');
       await s.defineVariable('t', 'float', 0.5);
+      await s.defineVariable('kind', 'module', 'Predict');
       const qa = await s.module('qa', {
-        type: 'Predict',
+        typeVariable: 'kind',
         signature: 'question:string -> answer:string',
         bindings: {
           temperature: {
@@ -181,12 +182,23 @@ describe('module process', () => {
         },
       });
       await s.setVariable('t', 1.5);
-      const result = await qa.execute({ question: 'x' });
+      const warning = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+      const result = await qa.execute({ question: 'x' }).finally(() => warning.mockRestore());
       expect(result.output.answer).toContain('temperature=1.5');
       expect(result.syncFailed).toBeUndefined();
       expect(told).toEqual([
         ['Error: callback broke', 'module qa in session m2: the onChange callback of temperature'],
       ]);
+      // Told once: not again as a process warning, which a module of the user's own (no runtime) gets instead.
+      expect(warning).not.toHaveBeenCalled();
+      // The program a type swap builds tells the runtime too.
+      await s.setVariable('kind', 'ChainOfThought');
+      expect((await qa.execute({ question: 'x' })).moduleType).toBe('ChainOfThought');
+      await s.setVariable('t', 0.9);
+      const swapped = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+      await qa.execute({ question: 'x' }).finally(() => swapped.mockRestore());
+      expect(told).toHaveLength(2);
+      expect(swapped).not.toHaveBeenCalled();
     } finally {
       await reporting.stop();
     }
