@@ -1,0 +1,70 @@
+import { createActor } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import { sessionMachine, type SessionMachineEvent } from '../machines/session.machine.js';
+import type { ReplyEvent } from '../machines/protocol.js';
+import type { StoreWrite } from '../src/store/store.js';
+import { createVariableRecord } from '../src/variables/record.js';
+import type { VariableRecord } from '../src/variables/types.js';
+
+const at = '2026-01-01T00:00:00.000Z';
+
+/** Integer variable `name` at 0, as the store holds it at `revision`. */
+function entry(name: string, revision: number) {
+  const value = createVariableRecord({ id: `id-${name}`, name, type: 'integer', value: 0, options: {}, at });
+  return { key: `s.${name}`, value, revision };
+}
+
+/**
+ * Session `s` holding x (revision 1) and y (revision 2), its effects recorded rather than carried out: the test answers
+ * for the store. Endings from another node (`session.end`) and stops reach it as they reach a node's process.
+ */
+function scriptedSession() {
+  const commits: (readonly StoreWrite<VariableRecord>[])[] = [];
+  const purges: (readonly { key: string; revision: number }[])[] = [];
+  const actor = createActor(
+    sessionMachine.provide({
+      actions: {
+        loadVariables: () => {},
+        commitWrites: (_, { writes }) => void commits.push(writes),
+        confirmUnchanged: () => {},
+        purgeVariables: (_, { keys }) => void purges.push(keys),
+      },
+    }),
+    { input: { sessionId: 's', ttlMs: 60_000 } },
+  );
+  const replies: ReplyEvent[] = [];
+  actor.on('tether.reply', (reply) => replies.push(reply));
+  actor.start();
+  actor.send({ type: 'store.loaded', entries: [entry('x', 1), entry('y', 2)] });
+  const send = (event: SessionMachineEvent) => actor.send(event);
+  const reply = (callId: string) => replies.find((each) => each.callId === callId)?.result;
+  return { actor, send, commits, purges, reply };
+}
+
+/** A session with `w1` (x = 1) in flight and `w2` (y = 2) queued behind it. */
+function writing() {
+  const session = scriptedSession();
+  session.send({ type: 'write', callId: 'w1', request: { kind: 'set', name: 'x', value: 1, at } });
+  session.send({ type: 'write', callId: 'w2', request: { kind: 'set', name: 'y', value: 2, at } });
+  expect(session.commits).toHaveLength(1);
+  return session;
+}
+
+describe('session machine', () => {
+  it('ends as deleted when a deletion and an expiry both arrive during a write, in either order', () => {
+    for (const order of [
+      ['deleted', 'expired'],
+      ['expired', 'deleted'],
+    ] as const) {
+      const { actor, send, purges, reply } = writing();
+      for (const reason of order) send({ type: 'session.end', reason });
+      send({ type: 'stop' });
+      send({ type: 'store.committed', revisions: [3] });
+      expect(actor.getSnapshot().value).toBe('deleted');
+      expect(reply('w1')).toEqual({ ok: true, value: { value: expect.anything(), revision: 3 } });
+      expect(reply('w2')).toMatchObject({ ok: false, error: { code: 'session_not_found' } });
+      // Whoever deleted the session removes its variables; an expiry's purge must not run as well.
+      expect(purges).toEqual([]);
+    }
+  });
+});
