@@ -67,4 +67,22 @@ describe('session machine', () => {
       expect(purges).toEqual([]);
     }
   });
+
+  it('answers writes queued behind an expiry from another node with session_expired, and purges', () => {
+    const { actor, send, purges, reply } = writing();
+    send({ type: 'session.end', reason: 'expired' });
+    send({ type: 'store.committed', revisions: [3] });
+    expect(actor.getSnapshot().value).toBe('expired');
+    expect(reply('w1')).toMatchObject({ ok: true });
+    expect(reply('w2')).toEqual({
+      ok: false,
+      error: { code: 'session_expired', message: "session 's' expired", details: { sessionId: 's' } },
+    });
+    expect(purges).toEqual([
+      [
+        { key: 's.x', revision: 3 },
+        { key: 's.y', revision: 2 },
+      ],
+    ]);
+  });
 });
