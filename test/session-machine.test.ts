@@ -85,4 +85,15 @@ describe('session machine', () => {
       ],
     ]);
   });
+
+  it('answers a stop deferred by a write once the write is done', () => {
+    const { actor, send, reply } = writing();
+    send({ type: 'stop', callId: 'stop-1' });
+    expect(reply('stop-1')).toBeUndefined();
+    send({ type: 'store.committed', revisions: [3] });
+    expect(actor.getSnapshot().value).toBe('stopped');
+    expect(reply('w1')).toMatchObject({ ok: true });
+    expect(reply('w2')).toMatchObject({ ok: false, error: { code: 'session_stopped' } });
+    expect(reply('stop-1')).toEqual({ ok: true, value: true });
+  });
 });
