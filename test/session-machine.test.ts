@@ -96,4 +96,15 @@ describe('session machine', () => {
     expect(reply('w2')).toMatchObject({ ok: false, error: { code: 'session_stopped' } });
     expect(reply('stop-1')).toEqual({ ok: true, value: true });
   });
+
+  it('still answers a deferred stop when a stop without a caller or a deletion follows it', () => {
+    for (const after of [{ type: 'stop' }, { type: 'session.end', reason: 'deleted' }] as const) {
+      const { actor, send, reply } = writing();
+      send({ type: 'stop', callId: 'stop-1' });
+      send(after);
+      send({ type: 'store.committed', revisions: [3] });
+      expect(actor.getSnapshot().value).toBe(after.type === 'stop' ? 'stopped' : 'deleted');
+      expect(reply('stop-1')).toEqual({ ok: true, value: true });
+    }
+  });
 });
