@@ -107,4 +107,33 @@ describe('session machine', () => {
       expect(reply('stop-1')).toEqual({ ok: true, value: true });
     }
   });
+
+  it('answers a name-by-name batch that failed part way with the revision of the names it wrote', () => {
+    const { send, commits, reply } = scriptedSession();
+    send({
+      type: 'write',
+      callId: 'b',
+      request: {
+        kind: 'setMany',
+        values: [
+          ['x', 1],
+          ['y', 2],
+        ],
+        atomic: false,
+        at,
+      },
+    });
+    // Lost as one commit: it goes on name by name.
+    send({ type: 'store.conflict', changes: [{ operation: 'put', ...entry('x', 1) }], key: 's.x' });
+    expect(commits.map((writes) => writes.map((write) => write.key))).toEqual([['s.x', 's.y'], ['s.x']]);
+    send({ type: 'store.committed', revisions: [7] });
+    expect(commits.at(-1)?.map((write) => write.key)).toEqual(['s.y']);
+    const error = { code: 'store_unavailable', message: 'the store is unreachable' };
+    send({ type: 'store.failed', error });
+    // A client waits for this revision before its next read, so that it reads the names written.
+    expect(reply('b')).toEqual({
+      ok: true,
+      value: { value: { x: { ok: true, version: 2 }, y: { ok: false, error } }, revision: 7 },
+    });
+  });
 });
