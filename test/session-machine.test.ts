@@ -136,4 +136,34 @@ describe('session machine', () => {
       value: { value: { x: { ok: true, version: 2 }, y: { ok: false, error } }, revision: 7 },
     });
   });
+
+  it('records each key of a batch at its own revision, which a later purge expects', () => {
+    const { actor, send, purges } = scriptedSession();
+    send({
+      type: 'write',
+      request: {
+        kind: 'setMany',
+        values: [
+          ['x', 1],
+          ['y', 2],
+        ],
+        atomic: true,
+        at,
+      },
+    });
+    send({ type: 'store.committed', revisions: [5, 6] });
+    expect(actor.getSnapshot().context.revisions).toEqual(
+      new Map([
+        ['x', 5],
+        ['y', 6],
+      ]),
+    );
+    send({ type: 'session.end', reason: 'expired' });
+    expect(purges).toEqual([
+      [
+        { key: 's.x', revision: 5 },
+        { key: 's.y', revision: 6 },
+      ],
+    ]);
+  });
 });
