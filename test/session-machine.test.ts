@@ -166,4 +166,15 @@ describe('session machine', () => {
       ],
     ]);
   });
+
+  it('tells watchers who deleted a variable once its own delete commits', () => {
+    const { actor, send } = scriptedSession();
+    const changes: unknown[] = [];
+    actor.on('variable.changed', (event) => changes.push(event.change));
+    send({ type: 'write', request: { kind: 'delete', name: 'x', updatedBy: 'ops', at } });
+    send({ type: 'store.committed', revisions: [3] });
+    expect(changes).toEqual([
+      { name: 'x', oldValue: 0, newValue: undefined, version: 2, updatedBy: 'ops', deleted: true },
+    ]);
+  });
 });
