@@ -177,4 +177,15 @@ describe('session machine', () => {
       { name: 'x', oldValue: 0, newValue: undefined, version: 2, updatedBy: 'ops', deleted: true },
     ]);
   });
+
+  it('lets a write in flight finish when the idle sweep asks it to expire or hibernate', () => {
+    for (const type of ['session.expire', 'session.hibernate'] as const) {
+      const { actor, send, purges, reply } = writing();
+      send({ type });
+      expect(actor.getSnapshot().value).toEqual({ active: 'writing' });
+      send({ type: 'store.committed', revisions: [3] });
+      expect(reply('w1')).toMatchObject({ ok: true });
+      expect(purges).toEqual([]);
+    }
+  });
 });
