@@ -49,15 +49,17 @@ describe('applyStoreChanges', () => {
     ]);
   });
 
+  /** A put of `a` defined again (id a-2), at `version` of the new variable, that this view has not seen. */
+  const definedAgain = (version: number): StoreChange<VariableRecord> => ({
+    operation: 'put',
+    key: 's1.a',
+    value: integerRecord('a', version, 7, 'a-2'),
+    revision: 9,
+  });
+
   it('tells of a variable defined again meanwhile as a missed delete first, then the new one without the old value', () => {
     const seen = view();
-    const again: StoreChange<VariableRecord> = {
-      operation: 'put',
-      key: 's1.a',
-      value: integerRecord('a', 1, 7, 'a-2'),
-      revision: 9,
-    };
-    expect(applyStoreChanges(seen, 's1', [again])).toEqual([
+    expect(applyStoreChanges(seen, 's1', [definedAgain(1)])).toEqual([
       { name: 'a', oldValue: undefined, newValue: undefined, version: 2, updatedBy: null, deleted: true, gap: true },
       { name: 'a', oldValue: undefined, newValue: 7, version: 1, updatedBy: null },
     ]);
@@ -65,14 +67,7 @@ describe('applyStoreChanges', () => {
   });
 
   it('tells of a variable defined again and written meanwhile as a gap: its earlier versions were missed too', () => {
-    const seen = view();
-    const written: StoreChange<VariableRecord> = {
-      operation: 'put',
-      key: 's1.a',
-      value: integerRecord('a', 3, 7, 'a-2'),
-      revision: 9,
-    };
-    expect(applyStoreChanges(seen, 's1', [written])).toEqual([
+    expect(applyStoreChanges(view(), 's1', [definedAgain(3)])).toEqual([
       { name: 'a', oldValue: undefined, newValue: undefined, version: 2, updatedBy: null, deleted: true, gap: true },
       { name: 'a', oldValue: undefined, newValue: 7, version: 3, updatedBy: null, gap: true },
     ]);
