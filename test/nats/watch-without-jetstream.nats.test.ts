@@ -2,7 +2,8 @@
  * A node whose NATS server comes back without JetStream: its watches of the variables and modules buckets cannot
  * reopen, and after SLOW_REOPEN_ATTEMPTS failed attempts (about a minute, backing off to 2 s; here the backoff is
  * lowered, the count is what the report waits for) the node says so to `onError` once for each, as a
- * `store_unavailable` naming the bucket and what is missing, the server's INFO read after the reconnect. Its reads and writes meanwhile fail after `unavailableRetryMs` saying the same.
+ * `store_unavailable` naming the bucket and what is missing, the server's INFO read after the reconnect. Its reads
+ * and writes meanwhile fail after `unavailableRetryMs` saying the same.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
