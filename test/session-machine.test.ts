@@ -2,6 +2,7 @@ import { createActor } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { sessionMachine, type SessionMachineEvent } from '../machines/session.machine.js';
 import type { ReplyEvent } from '../machines/protocol.js';
+import { MAX_WRITE_ATTEMPTS } from '../machines/session.writes.js';
 import type { StoreWrite } from '../src/store/store.js';
 import { createVariableRecord } from '../src/variables/record.js';
 import type { VariableRecord } from '../src/variables/types.js';
@@ -135,6 +136,39 @@ describe('session machine', () => {
       ok: true,
       value: { value: { x: { ok: true, version: 2 }, y: { ok: false, error } }, revision: 7 },
     });
+  });
+
+  // Each name of a batch gone name by name has a budget of its own: neither the batch's lost commit nor a name given up
+  // on or refused by the store before it spends a try of the next name's.
+  it('gives each name of a batch gone name by name every try, after a lost batch, a given-up name or a refusal', () => {
+    for (const first of ['loses', 'refused'] as const) {
+      const { send, commits, reply } = scriptedSession();
+      const values: [string, number][] = [
+        ['x', 1],
+        ['y', 2],
+      ];
+      send({ type: 'write', callId: 'b', request: { kind: 'setMany', values, atomic: false, at } });
+      send({ type: 'store.conflict', changes: [], key: 's.x' });
+      /** Loses every race of `key` written alone, answering how many times it was tried. */
+      const loseEvery = (key: string) => {
+        let tries = 0;
+        // Each try is a commit of its own: the name's tries end with a conflict answered by no commit of it.
+        const triedAgain = (seen: number) => commits.length > seen && commits.at(-1)?.[0]?.key === key;
+        for (let seen = commits.length - 1; triedAgain(seen) && tries <= MAX_WRITE_ATTEMPTS; tries += 1) {
+          seen = commits.length;
+          expect(commits.at(-1)).toHaveLength(1);
+          send({ type: 'store.conflict', changes: [], key });
+        }
+        return tries;
+      };
+      if (first === 'loses') expect(loseEvery('s.x')).toBe(MAX_WRITE_ATTEMPTS);
+      else send({ type: 'store.failed', error: { code: 'validation_failed', message: 'over the store limit' } });
+      expect(loseEvery('s.y')).toBe(MAX_WRITE_ATTEMPTS);
+      expect(reply('b')).toMatchObject({
+        ok: true,
+        value: { value: { x: { ok: false }, y: { ok: false, error: { details: { attempts: MAX_WRITE_ATTEMPTS } } } } },
+      });
+    }
   });
 
   it('records each key of a batch at its own revision, which a later purge expects', () => {
