@@ -6,6 +6,7 @@ import { createKvStore } from '../../src/nats/kv-store.js';
 import { openModuleSpecs } from '../../src/nats/module-specs.js';
 import { createSessionDirectory, type SessionDirectory } from '../../src/nats/session-directory.js';
 import { startSessionControl } from '../../src/nats/session-control.js';
+import { createSessionRemoval } from '../../src/nats/session-removal.js';
 import { openSessionLife } from '../../src/nats/session-life.js';
 import { createSubjects } from '../../src/nats/subjects.js';
 import type { Session } from '../../src/session/session.js';
@@ -200,6 +201,61 @@ describe("a node's session open racing another node's life of the same id", () =
     expect((failure as Error).message).toContain("'s1'");
     expect(listings).toBe(3);
     expect(await other.read('s1')).toBeUndefined();
+  });
+});
+
+describe("a node's deletion racing another node's life of the same id", () => {
+  /** The plain connection, except that `meanwhile` runs before its first read of stream `stream`'s state. */
+  function beforeStreamInfo(stream: string, meanwhile: () => Promise<void>): NatsConnection {
+    let ran = false;
+    const nc = plain();
+    const raced = async (...args: Parameters<NatsConnection['jetstreamManager']>) => {
+      const manager = await nc.jetstreamManager(...args);
+      const info = manager.streams.info.bind(manager.streams);
+      manager.streams.info = async (name, ...rest) => {
+        if (name === stream && !ran) {
+          ran = true;
+          await meanwhile();
+        }
+        return info(name, ...rest);
+      };
+      return manager;
+    };
+    return new Proxy(nc, {
+      get: (target, property, receiver) =>
+        property === 'jetstreamManager' ? raced : Reflect.get(target, property, receiver),
+    });
+  }
+
+  it("keeps the new life's writes when the id is opened again between the purges and the compaction", async () => {
+    const { names, other, otherVariables } = await buckets();
+    await other.open('s1');
+    await otherVariables.create('s1.v', 1);
+    // Only the compaction reads streams through the removal's connection (its stores and directory have their own).
+    // Once the purges are done, it reads where the variables stream got: meanwhile another node opens the id again
+    // and writes, below that sequence.
+    const connection = beforeStreamInfo(`KV_${names.variables}`, async () => {
+      await begin(other);
+      await otherVariables.create('s1.v', 2);
+    });
+    const variables = await createKvStore<unknown>(plain(), { bucket: names.variables });
+    const specs = await createKvStore<unknown>(plain(), { bucket: names.modules });
+    onTestFinished(async () => void (await Promise.all([variables.close(), specs.close()])));
+    const removal = createSessionRemoval({
+      connection,
+      directory: await createSessionDirectory(plain(), { bucket: names.sessions }),
+      variables,
+      variablesBucket: names.variables,
+      specs,
+      modulesBucket: names.modules,
+      control: () => undefined,
+      recheckMs: 0,
+    });
+
+    await removal.delete('s1');
+
+    expect(await other.read('s1')).toBeDefined();
+    expect((await otherVariables.get('s1.v'))?.value).toBe(2);
   });
 });
 
