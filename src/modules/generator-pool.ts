@@ -5,8 +5,7 @@
  * @module
  */
 import { AxGen } from '@ax-llm/ax';
-import type { AxGenIn, AxGenOut, AxSignature as Sig } from '@ax-llm/ax';
-import type { AxAIService } from '@ax-llm/ax';
+import type { AxAIService, AxGenIn, AxGenOut, AxSignature as Sig } from '@ax-llm/ax';
 import { sentDefaultModel } from './ax-bridge.js';
 import type { LanguageModel } from './language-model.js';
 import { finishTextDeltas, streamTextFields, type DeltaRelay } from './text-deltas.js';
@@ -93,10 +92,6 @@ export class GeneratorPool {
   }
 
   /**
-   * Returns a generator to the pool, unless its execution was aborted: a stop that landed after the forward
-   * ended would abort the generator's next forward before it starts.
-   */
-  /**
    * The meter `pooled`'s execution runs on, counting from nothing: the one it keeps, made once for `llm`'s service
    * `service` (again only when another language model runs it).
    */
@@ -106,6 +101,10 @@ export class GeneratorPool {
     return pooled.meter;
   }
 
+  /**
+   * Returns a generator to the pool, unless its execution was aborted: a stop that landed after the forward
+   * ended would abort the generator's next forward before it starts.
+   */
   release(pooled: Pooled, signal: AbortSignal | undefined): void {
     if (signal?.aborted) return;
     pooled.onDelta = undefined;
