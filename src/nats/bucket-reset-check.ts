@@ -9,12 +9,11 @@
 import type { NatsConnection } from 'nats';
 import { BucketResetError } from '../errors.js';
 import { bucketLastRevision } from './bucket-stream.js';
+import { backgroundPause } from './retry-unavailable.js';
 
 /** How often, and how far apart, the bucket is asked: JetStream answers a few hundred ms after a server restarts. */
 const READ_ATTEMPTS = 20;
 const READ_PAUSE_MS = 250;
-
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * Returns what to call once the connection is back: it reads `bucket`'s last revision (retrying while JetStream is
@@ -40,7 +39,7 @@ export function bucketResetCheck(
           last = await bucketLastRevision(connection, bucket);
         } catch {
           // Not answering yet (or gone: a deletion a node's writes report on their own).
-          await pause(READ_PAUSE_MS);
+          await backgroundPause(READ_PAUSE_MS);
           continue;
         }
         if (last < appliedRevision) {

@@ -8,6 +8,7 @@
  */
 import type { KvEntry } from 'nats';
 import { closedConnection } from './kv-watch-consumer.js';
+import { backgroundPause } from './retry-unavailable.js';
 
 /** Most messages a gap is filled with by reads; a gap holding more gets a new consumer. */
 export const GAP_READ_MAX = 32;
@@ -18,8 +19,6 @@ export type NextStoredEntry = (after: number) => Promise<KvEntry | undefined>;
 /** The wait before a read the stream did not answer is sent again: from this, doubling, to {@link RETRY_MAX_MS}. */
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 2000;
-
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * The messages the stream holds after `after` and before `before`, in order: none when the gap is messages removed
@@ -43,7 +42,7 @@ export async function readGap(
       entry = await next(from);
     } catch (error) {
       if (closedConnection(error)) return undefined;
-      await pause(retryMs);
+      await backgroundPause(retryMs);
       retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
       continue;
     }

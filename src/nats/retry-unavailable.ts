@@ -98,6 +98,12 @@ export const deadlineOf = (scope: RetryScope): number => performance.now() + sco
 export const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * {@link pause} for a node's own background reads (a watch's gap, a bucket's revision after a reconnect): its timer
+ * does not keep the process alive, so a process whose node was never stopped can still exit.
+ */
+export const backgroundPause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+/**
  * Waits until the bucket's stream answers a probe; resolves `false` when `until` passes first. Rejects with the
  * probe's error when it is not an unavailability: the stream is gone, and waiting would not bring it back.
  *
